@@ -1,0 +1,125 @@
+"""PettingZoo face: a ``ParallelEnv`` that turns agent-keyed dicts into the core's arrays."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+from gymnasium import spaces
+from pettingzoo import ParallelEnv
+
+from populace.envs.core import Group, PopulationCore
+
+
+class PopulationParallelEnv(ParallelEnv):
+    """Dicts keyed by agent name (``agent_0`` ...) over a :class:`PopulationCore`.
+
+    The adapter only converts: dict -> array per group, array -> dict. Everything else,
+    including validation and seeding, happens in the core, so this face and the core produce
+    the same numbers for the same seed.
+    """
+
+    def __init__(self, core: PopulationCore) -> None:
+        self.core = core
+        self.metadata = {
+            "name": core.metadata["name"],
+            "render_modes": list(core.metadata["render_modes"]),
+            "is_parallelizable": True,
+        }
+        self.render_mode = core.render_mode
+        self._names = {g.name: g.agent_names() for g in core.groups}
+        self.possible_agents = [name for names in self._names.values() for name in names]
+        self.agents: list[str] = []
+        self._group_of = {g.name: g for g in core.groups}
+
+    @property
+    def max_cycles(self) -> int:
+        return self.core.max_cycles
+
+    @max_cycles.setter
+    def max_cycles(self, value: int) -> None:
+        self.core.max_cycles = value
+
+    def _group(self, agent: str) -> Group:
+        prefix, _, index = agent.rpartition("_")
+        group = self._group_of.get(prefix)
+        if group is None or not index.isdigit() or int(index) >= group.size:
+            raise KeyError(f"unknown agent {agent!r}")
+        return group
+
+    def observation_space(self, agent: str) -> spaces.Space:
+        return self._group(agent).observation_space
+
+    def action_space(self, agent: str) -> spaces.Space:
+        return self._group(agent).action_space
+
+    @property
+    def state_space(self) -> spaces.Space:
+        return self.core.state_space  # type: ignore[attr-defined]
+
+    def reset(
+        self, seed: int | None = None, options: dict[str, Any] | None = None
+    ) -> tuple[dict[str, Any], dict[str, dict]]:
+        observations = self.core.reset(seed=seed)
+        self.agents = list(self.possible_agents)
+        return self._by_agent(observations), {agent: {} for agent in self.agents}
+
+    def step(self, actions: dict[str, Any]) -> tuple[dict, dict, dict, dict, dict]:
+        if not self.agents:
+            raise RuntimeError(
+                f"{self.metadata['name']}: step() called with no live agents; call reset() first"
+            )
+        result = self.core.step(self._to_arrays(actions))
+        agents = self.agents
+        observations = self._by_agent(result.observations)
+        rewards: dict[str, float] = {}
+        for g in self.core.groups:
+            rewards.update(zip(self._names[g.name], result.rewards[g.name].tolist(), strict=True))
+        terminations = dict.fromkeys(agents, result.terminated)
+        truncations = dict.fromkeys(agents, result.truncated)
+        infos: dict[str, dict] = {agent: {} for agent in agents}
+        if result.terminated or result.truncated:
+            self.agents = []
+        return observations, rewards, terminations, truncations, infos
+
+    def _to_arrays(self, actions: dict[str, Any]) -> dict[str, np.ndarray]:
+        if not isinstance(actions, dict):
+            raise TypeError(f"actions must be a dict keyed by agent, got {type(actions).__name__}")
+        if len(actions) != len(self.agents) or actions.keys() != set(self.agents):
+            _raise_key_mismatch(actions, self.agents)
+        arrays = {}
+        for g in self.core.groups:
+            arrays[g.name] = np.array([actions[name] for name in self._names[g.name]])
+        return arrays
+
+    def _by_agent(self, observations: dict[str, np.ndarray]) -> dict[str, Any]:
+        by_agent: dict[str, Any] = {}
+        for g in self.core.groups:
+            by_agent.update(zip(self._names[g.name], observations[g.name], strict=True))
+        return by_agent
+
+    def render(self) -> np.ndarray | str | None:
+        return self.core.render()
+
+    def state(self) -> np.ndarray:
+        return self.core.state()
+
+    def close(self) -> None:
+        return None
+
+
+def _raise_key_mismatch(actions: dict[str, Any], agents: list[str]) -> None:
+    live = set(agents)
+    missing = [a for a in agents if a not in actions]
+    extra = [a for a in actions if a not in live]
+    parts = []
+    if missing:
+        parts.append(f"missing actions for {_few(missing)}")
+    if extra:
+        parts.append(f"actions given for unknown or finished agents {_few(extra)}")
+    raise ValueError("; ".join(parts))
+
+
+def _few(names: list[Any], shown: int = 3) -> str:
+    head = ", ".join(repr(n) for n in names[:shown])
+    return head + (f" and {len(names) - shown} more" if len(names) > shown else "")

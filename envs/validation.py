@@ -1,0 +1,110 @@
+"""Input checks shared by every game: clear errors that name the argument or the agent."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+from gymnasium import spaces
+
+if TYPE_CHECKING:
+    from populace.envs.core import Group
+
+
+def check_actions(group: Group, actions: Any) -> np.ndarray:
+    """Return ``actions`` as an array for ``group``, or raise naming the first bad agent."""
+    arr = np.asarray(actions)
+    space = group.action_space
+    expected_shape = (group.size, *space.shape)
+    if arr.shape != expected_shape:
+        raise ValueError(
+            f"actions for group {group.name!r} must have shape {expected_shape}, got {arr.shape}"
+        )
+    if isinstance(space, spaces.Discrete):
+        return _check_discrete(group, arr, int(space.start), int(space.start + space.n - 1))
+    if isinstance(space, spaces.Box):
+        return _check_box(group, arr, space)
+    raise TypeError(f"unsupported action space {space!r}")
+
+
+def _check_discrete(group: Group, arr: np.ndarray, low: int, high: int) -> np.ndarray:
+    if arr.dtype.kind not in "iu":
+        if arr.dtype.kind == "f" and arr.size and np.all(np.isfinite(arr)) and np.all(
+            arr == np.round(arr)
+        ):
+            arr = arr.astype(np.int64)
+        else:
+            bad = _first_non_integer(arr)
+            raise ValueError(
+                f"{group.name}_{bad} played {arr.reshape(-1)[bad]!r} ({arr.dtype}); "
+                f"expected an integer action in [{low}, {high}]"
+            )
+    if arr.size and (arr.min() < low or arr.max() > high):
+        bad = int(np.flatnonzero((arr < low) | (arr > high))[0])
+        raise ValueError(
+            f"{group.name}_{bad} played {int(arr[bad])}; expected an integer action in "
+            f"[{low}, {high}]"
+        )
+    return arr
+
+
+def _first_non_integer(arr: np.ndarray) -> int:
+    if arr.dtype.kind == "f":
+        bad = ~np.isfinite(arr) | (arr != np.round(np.nan_to_num(arr)))
+        return int(np.flatnonzero(bad)[0])
+    return 0
+
+
+def _check_box(group: Group, arr: np.ndarray, space: spaces.Box) -> np.ndarray:
+    if arr.dtype.kind not in "fiu":
+        raise ValueError(f"actions for group {group.name!r} must be numeric, got {arr.dtype}")
+    arr = arr.astype(space.dtype, copy=False)
+    flat = arr.reshape(group.size, -1)
+    finite = np.isfinite(flat).all(axis=1)
+    if not finite.all():
+        bad = int(np.flatnonzero(~finite)[0])
+        raise ValueError(f"{group.name}_{bad} sent a non-finite action {flat[bad]}")
+    inside = ((arr >= space.low) & (arr <= space.high)).reshape(group.size, -1).all(axis=1)
+    if not inside.all():
+        bad = int(np.flatnonzero(~inside)[0])
+        raise ValueError(
+            f"{group.name}_{bad} sent {flat[bad]}, outside the action box "
+            f"[{space.low.min()}, {space.high.max()}]"
+        )
+    return arr
+
+
+def check_int(name: str, value: Any, *, minimum: int) -> int:
+    """An integer argument ``>= minimum`` (bools rejected)."""
+    if isinstance(value, bool) or not isinstance(value, int | np.integer):
+        raise TypeError(f"{name} must be an int, got {type(value).__name__} {value!r}")
+    if value < minimum:
+        raise ValueError(f"{name} must be >= {minimum}, got {value}")
+    return int(value)
+
+
+def check_choice(name: str, value: Any, choices: tuple[str, ...]) -> str:
+    if value not in choices:
+        raise ValueError(f"{name} must be one of {list(choices)}, got {value!r}")
+    return str(value)
+
+
+def check_probability(name: str, value: Any, *, allow_zero: bool = True) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float | np.floating | np.integer):
+        raise TypeError(f"{name} must be a number in [0, 1], got {type(value).__name__}")
+    value = float(value)
+    low_ok = value >= 0 if allow_zero else value > 0
+    if not (low_ok and value <= 1):
+        interval = "[0, 1]" if allow_zero else "(0, 1]"
+        raise ValueError(f"{name} must be in {interval}, got {value}")
+    return value
+
+
+def check_distribution(name: str, value: Any, size: int) -> np.ndarray:
+    """A probability vector of length ``size`` (non-negative, sums to 1 within 1e-8)."""
+    p = np.asarray(value, dtype=float)
+    if p.shape != (size,):
+        raise ValueError(f"{name} must be a probability vector of length {size}, got {p.shape}")
+    if not np.all(np.isfinite(p)) or np.any(p < 0) or abs(p.sum() - 1.0) > 1e-8:
+        raise ValueError(f"{name} must be non-negative and sum to 1, got {p}")
+    return p
