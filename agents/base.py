@@ -88,3 +88,85 @@ def sample_actions(probabilities: np.ndarray, rng: np.random.Generator) -> np.nd
     draws = rng.random(len(probabilities)) * cumulative[:, -1]
     actions = (cumulative <= draws[:, None]).sum(axis=1)
     return np.minimum(actions, probabilities.shape[1] - 1)
+
+
+# --------------------------------------------------------------------- input checks
+def check_number(
+    name: str, value: Any, *, low: float, high: float = np.inf, low_open: bool = False,
+    high_open: bool = False,
+) -> float:
+    """A finite real argument in the interval [low, high] (ends open where asked)."""
+    if isinstance(value, bool) or not isinstance(value, int | float | np.integer | np.floating):
+        raise TypeError(f"{name} must be a real number, got {type(value).__name__} {value!r}")
+    number = float(value)
+    below = number <= low if low_open else number < low
+    above = number >= high if high_open else number > high
+    if not np.isfinite(number) or below or above:
+        left = "(" if low_open else "["
+        right = ")" if high_open or high == np.inf else "]"
+        raise ValueError(f"{name} must be in {left}{low:g}, {high:g}{right}, got {value!r}")
+    return number
+
+
+def check_round(
+    n_agents: int, n_actions: int, actions: Any, rewards: Any
+) -> tuple[np.ndarray, np.ndarray]:
+    """Validate one round given to ``update``: int64 actions in range and finite float rewards.
+
+    Errors name the first bad agent (``agent 17 played 25 ...``).
+    """
+    acts = np.asarray(actions)
+    if acts.shape != (n_agents,):
+        raise ValueError(f"actions must have shape ({n_agents},), got {acts.shape}")
+    if acts.dtype.kind not in "iu":
+        raise ValueError(f"actions must be integers, got dtype {acts.dtype}")
+    if n_agents and (acts.min() < 0 or acts.max() >= n_actions):
+        bad = int(np.flatnonzero((acts < 0) | (acts >= n_actions))[0])
+        raise ValueError(
+            f"agent {bad} played {int(acts[bad])}; expected an action in [0, {n_actions - 1}]"
+        )
+    pay = np.asarray(rewards)
+    if pay.shape != (n_agents,):
+        raise ValueError(f"rewards must have shape ({n_agents},), got {pay.shape}")
+    if pay.dtype.kind not in "fiu":
+        raise ValueError(f"rewards must be real numbers, got dtype {pay.dtype}")
+    pay = pay.astype(np.float64, copy=False)
+    finite = np.isfinite(pay)
+    if not finite.all():
+        bad = int(np.flatnonzero(~finite)[0])
+        raise ValueError(f"agent {bad} received a non-finite reward {pay[bad]}")
+    return acts.astype(np.int64, copy=False), pay
+
+
+def check_payoff_estimates(n_agents: int, n_actions: int, estimates: Any) -> np.ndarray:
+    """Validate the ``(n_agents, n_actions)`` payoff estimates a statistics learner is given."""
+    if estimates is None:
+        raise ValueError(
+            "this learner uses population statistics: update() needs payoff_estimates of shape "
+            f"({n_agents}, {n_actions})"
+        )
+    est = np.asarray(estimates)
+    if est.shape != (n_agents, n_actions):
+        raise ValueError(
+            f"payoff_estimates must have shape ({n_agents}, {n_actions}), got {est.shape}"
+        )
+    if est.dtype.kind not in "fiu":
+        raise ValueError(f"payoff_estimates must be real numbers, got dtype {est.dtype}")
+    rows = est[:1] if n_agents and est.strides[0] == 0 else est  # one row broadcast to all
+    finite = np.isfinite(rows).all(axis=1)
+    if not finite.all():
+        bad = int(np.flatnonzero(~finite)[0])
+        raise ValueError(f"agent {bad} has non-finite payoff estimates {est[bad]}")
+    return est
+
+
+def checkpoint_array(
+    name: str, arrays: dict[str, Any], shape: tuple[int, ...], dtype: Any
+) -> np.ndarray:
+    """A fresh, writable copy of ``arrays[name]`` with the expected shape, or a ValueError."""
+    if name not in arrays:
+        raise ValueError(f"checkpoint has no {name!r} (has {sorted(arrays)})")
+    value = np.array(arrays[name], dtype=dtype, order="C")
+    if value.shape != shape:
+        raise ValueError(f"checkpoint {name!r} must have shape {shape}, got {value.shape}")
+    return value

@@ -81,6 +81,7 @@ class AnonymousGameCore(PopulationCore):
         self.last_counts = np.zeros(self.n_actions, dtype=np.int64)
         self._blank = np.zeros(self.n_agents, dtype=np.int64)
         self._blank.flags.writeable = False
+        self._scratch: dict[str, np.ndarray] | None = None  # matching buffers, see _pairing
 
     # ----------------------------------------------------------------- the game
     def pair_payoffs(self) -> np.ndarray:
@@ -97,8 +98,12 @@ class AnonymousGameCore(PopulationCore):
         Entry ``a`` is the payoff of an agent that played ``a`` (and is included in ``counts``),
         under the ``"average"`` payoff mode.
         """
-        m = self.payoff_matrix
-        return (m @ counts - np.diag(m)) / (self.n_agents - 1)
+        return (self.payoff_matrix @ counts - self._self_payoffs) / (self.n_agents - 1)
+
+    @cached_property
+    def _self_payoffs(self) -> np.ndarray:
+        """``M[a, a]``: what an agent would get from matching itself (excluded in ``"average"``)."""
+        return np.diag(self.payoff_matrix).copy()
 
     def expected_payoffs(self, frequencies: np.ndarray) -> np.ndarray:
         """Payoff of each action against others whose actions are distributed as ``frequencies``.
@@ -134,13 +139,12 @@ class AnonymousGameCore(PopulationCore):
         return {self.agent_group: zeros}
 
     def _step(self, actions: dict[str, np.ndarray]) -> Step:
-        played = actions[self.agent_group]
+        played = actions[self.agent_group]  # int64, validated by the base class
         counts = np.bincount(played, minlength=self.n_actions)
         if self.payoff == "average":
-            rewards = self.reward_table(counts)[played]
+            rewards = self.reward_table(counts).take(played)
         else:
-            partner_actions = played[self.random_partners()]
-            rewards = self.payoff_matrix.ravel()[played * self.n_actions + partner_actions]
+            rewards = self._matched_rewards(played)
         self.last_counts = counts
         return Step(
             observations={self.agent_group: self._observe(played, counts)},
@@ -151,11 +155,44 @@ class AnonymousGameCore(PopulationCore):
         )
 
     def random_partners(self) -> np.ndarray:
-        """A uniformly random pairing: ``partner[i]`` is the agent ``i`` is matched with."""
+        """A uniformly random pairing: ``partner[i]`` is the agent ``i`` is matched with.
+
+        Draws ``np_random.permutation(N)``, pairs its first half with its second half and,
+        with odd N, matches the leftover with ``np_random.integers(N - 1)`` (skipping itself).
+        """
+        return self._pairing().copy()
+
+    def _matched_rewards(self, played: np.ndarray) -> np.ndarray:
+        """Realized payoff of every agent against its partner in one random pairing."""
+        partner = self._pairing()
+        scratch = self._scratch
+        compact = scratch["compact"]
+        compact[...] = played  # the random gather below then reads N bytes instead of 8N
+        cells = np.multiply(played, self.n_actions, out=scratch["cells"])
+        cells += compact.take(partner)
+        return self.payoff_matrix.ravel().take(cells)
+
+    def _pairing(self) -> np.ndarray:
+        """:meth:`random_partners` computed in reused buffers; valid until the next call.
+
+        At large N the random pairing dominates a matching step, and fresh multi-megabyte
+        temporaries cost page faults on every step; so the permutation, the partner index
+        and the payoff cells live in buffers allocated once per core.
+        """
         n = self.n_agents
-        order = self.np_random.permutation(n)
+        if self._scratch is None:
+            compact = np.uint8 if self.n_actions <= 256 else np.int64
+            self._scratch = {
+                "identity": np.arange(n, dtype=np.int64),
+                "order": np.empty(n, dtype=np.int64),
+                "partner": np.empty(n, dtype=np.int64),
+                "compact": np.empty(n, dtype=compact),
+                "cells": np.empty(n, dtype=np.int64),
+            }
+        order, partner = self._scratch["order"], self._scratch["partner"]
+        np.copyto(order, self._scratch["identity"])
+        self.np_random.shuffle(order)  # what permutation(n) does, without a new array
         half = n // 2
-        partner = np.empty(n, dtype=np.int64)
         partner[order[:half]] = order[half : 2 * half]
         partner[order[half : 2 * half]] = order[:half]
         if n % 2:

@@ -122,6 +122,11 @@ class ContributionCore(AnonymousGameCore):
         )
         if cost_offset is None:
             cost_offset = 2.0 * check_int("n_agents", n_agents, minimum=2)
+        if isinstance(cost_offset, bool) or not isinstance(cost_offset, int | float | np.number):
+            raise TypeError(
+                f"cost_offset must be a number or None, got {type(cost_offset).__name__} "
+                f"{cost_offset!r}"
+            )
         if not np.isfinite(cost_offset):
             raise ValueError(f"cost_offset must be finite, got {cost_offset}")
         self.cost_offset = float(cost_offset)

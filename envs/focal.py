@@ -70,6 +70,12 @@ class FocalEnv(gym.Env):
         return self._focal(self._observations), {}
 
     def step(self, action: Any) -> tuple[Any, float, bool, bool, dict]:
+        if self.core.needs_reset:  # checked before any draw, so a refused step changes nothing
+            raise RuntimeError(
+                f"{self.metadata['name']}: step() called before reset() or after the episode "
+                "ended; call reset() first"
+            )
+        action = _single(action, self.action_space)
         actions = {}
         rng = self.core.np_random
         for group in self.core.groups:
@@ -78,7 +84,7 @@ class FocalEnv(gym.Env):
                 chosen = self._policies[group.name](observations[self._others], rng)
                 full = np.empty((group.size, *np.shape(chosen)[1:]), dtype=np.asarray(chosen).dtype)
                 full[self._others] = chosen
-                full[self.focal_index] = _single(action, group.action_space)
+                full[self.focal_index] = action
                 actions[group.name] = full
             else:
                 actions[group.name] = self._policies[group.name](observations, rng)
@@ -95,10 +101,14 @@ class FocalEnv(gym.Env):
 
 
 def _single(action: Any, space: gym.spaces.Space) -> Any:
-    """Check the focal action's type here so the error names the focal argument plainly."""
+    """Check the focal action here, before the population draws, naming it plainly."""
     if isinstance(space, gym.spaces.Discrete):
         value = np.asarray(action)
-        if value.shape != () or value.dtype.kind not in "iu":
+        if (
+            value.shape != ()
+            or value.dtype.kind not in "iu"
+            or not space.start <= value < space.start + space.n
+        ):
             raise ValueError(
                 f"the focal action must be an integer in [{space.start}, "
                 f"{space.start + space.n - 1}], got {action!r}"

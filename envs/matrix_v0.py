@@ -54,14 +54,24 @@ def resolve_game(game: Any) -> tuple[np.ndarray, tuple[str, ...], np.ndarray]:
     """A preset name or a square payoff matrix -> (matrix, labels, reference equilibrium)."""
     if isinstance(game, str):
         if game not in PRESETS:
-            raise ValueError(f"game must be one of {sorted(PRESETS)} or a square matrix, got {game!r}")
+            raise ValueError(
+                f"game must be one of {sorted(PRESETS)} or a square matrix, got {game!r}"
+            )
         preset = PRESETS[game]
         return preset.matrix, preset.labels, np.array(preset.equilibrium)
-    matrix = np.asarray(game, dtype=np.float64)
+    try:
+        matrix = np.asarray(game, dtype=np.float64)
+    except (TypeError, ValueError):
+        raise TypeError(
+            f"game must be one of {sorted(PRESETS)} or a square numeric matrix, got {game!r}"
+        ) from None
     if matrix.ndim != 2 or matrix.shape[0] != matrix.shape[1] or matrix.shape[0] < 2:
         raise ValueError(f"game matrix must be square with at least 2 actions, got {matrix.shape}")
     if not np.all(np.isfinite(matrix)):
-        raise ValueError("game matrix must be finite")
+        row, col = np.argwhere(~np.isfinite(matrix))[0]
+        raise ValueError(
+            f"game matrix must be finite, got {matrix[row, col]} at [{row}, {col}]"
+        )
     labels = tuple(str(a) for a in range(matrix.shape[0]))
     return matrix, labels, reference_for(matrix)
 

@@ -89,7 +89,16 @@ class PopulationParallelEnv(ParallelEnv):
             _raise_key_mismatch(actions, self.agents)
         arrays = {}
         for g in self.core.groups:
-            arrays[g.name] = np.array([actions[name] for name in self._names[g.name]])
+            names = self._names[g.name]
+            try:
+                arrays[g.name] = np.array([actions[name] for name in names])
+            except ValueError:  # ragged: name the first agent whose action has the wrong shape
+                shape = g.action_space.shape
+                bad = next((n for n in names if np.shape(actions[n]) != shape), names[0])
+                raise ValueError(
+                    f"{bad} sent an action of shape {np.shape(actions[bad])} "
+                    f"({actions[bad]!r}); expected shape {shape} for {g.action_space}"
+                ) from None
         return arrays
 
     def _by_agent(self, observations: dict[str, np.ndarray]) -> dict[str, Any]:

@@ -13,6 +13,7 @@ import pettingzoo
 # module name -> Gymnasium name
 GAMES: dict[str, str] = {
     "contribution_v0": "Contribution-v0",
+    "congestion_v0": "Congestion-v0",
     "matrix_v0": "Matrix-v0",
 }
 

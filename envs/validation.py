@@ -39,19 +39,38 @@ def _check_discrete(group: Group, arr: np.ndarray, low: int, high: int) -> np.nd
                 f"{group.name}_{bad} played {arr.reshape(-1)[bad]!r} ({arr.dtype}); "
                 f"expected an integer action in [{low}, {high}]"
             )
-    if arr.size and (arr.min() < low or arr.max() > high):
+    if arr.size and _out_of_range(arr, low, high):
         bad = int(np.flatnonzero((arr < low) | (arr > high))[0])
         raise ValueError(
             f"{group.name}_{bad} played {int(arr[bad])}; expected an integer action in "
             f"[{low}, {high}]"
         )
-    return arr
+    # One canonical dtype for the cores: no uint8 overflow in index arithmetic, no
+    # int64 + uint64 -> float64 promotion, and no hidden cast inside ``bincount``/``take``.
+    return arr.astype(np.int64, copy=False)
+
+
+def _out_of_range(arr: np.ndarray, low: int, high: int) -> bool:
+    """Whether any integer in ``arr`` lies outside ``[low, high]``, in as few passes as possible."""
+    if low == 0 and arr.dtype.kind == "i":
+        # One pass instead of min() and max(): read as unsigned, negatives wrap to huge values.
+        return int(arr.view(arr.dtype.str.replace("i", "u")).max()) > high
+    if low <= 0 and arr.dtype.kind == "u":
+        return int(arr.max()) > high
+    return bool(arr.min() < low or arr.max() > high)
 
 
 def _first_non_integer(arr: np.ndarray) -> int:
     if arr.dtype.kind == "f":
         bad = ~np.isfinite(arr) | (arr != np.round(np.nan_to_num(arr)))
         return int(np.flatnonzero(bad)[0])
+    # Error path only: a dict of ints with one string or None becomes a str/object array, so
+    # look for the entry that is not an integer (or the text of one) to name the right agent.
+    for index, value in enumerate(arr.reshape(-1).tolist()):
+        if isinstance(value, bool) or not isinstance(value, int | str) or (
+            isinstance(value, str) and not value.lstrip("-").isdigit()
+        ):
+            return index
     return 0
 
 
@@ -102,7 +121,12 @@ def check_probability(name: str, value: Any, *, allow_zero: bool = True) -> floa
 
 def check_distribution(name: str, value: Any, size: int) -> np.ndarray:
     """A probability vector of length ``size`` (non-negative, sums to 1 within 1e-8)."""
-    p = np.asarray(value, dtype=float)
+    try:
+        p = np.asarray(value, dtype=float)
+    except (TypeError, ValueError):
+        raise TypeError(
+            f"{name} must be a probability vector of length {size}, got {value!r}"
+        ) from None
     if p.shape != (size,):
         raise ValueError(f"{name} must be a probability vector of length {size}, got {p.shape}")
     if not np.all(np.isfinite(p)) or np.any(p < 0) or abs(p.sum() - 1.0) > 1e-8:

@@ -1,0 +1,142 @@
+"""The ``populace`` command: list, train, reproduce, bench."""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from populace.envs.registry import GAMES
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return int(args.handler(args) or 0)
+    except (ValueError, TypeError, FileExistsError, FileNotFoundError) as error:
+        print(f"populace {args.command}: error: {error}", file=sys.stderr)
+        return 2
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="populace", description="Games with many, many agents, and their learners."
+    )
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    listing = commands.add_parser("list", help="games, learners and reproductions")
+    listing.set_defaults(handler=cmd_list)
+
+    train = commands.add_parser("train", help="train a learner population on a game")
+    train.add_argument("game", help="game module, e.g. contribution_v0 (see `populace list`)")
+    train.add_argument("--learner", required=True, help="learner name (see `populace list`)")
+    train.add_argument("--agents", type=int, default=100, help="population size N")
+    train.add_argument("--rounds", type=int, default=5000, help="rounds to play")
+    train.add_argument("--seed", type=int, default=0, help="seed for the game and learner")
+    train.add_argument("--window", type=int, default=250, help="rounds per metrics row")
+    train.add_argument("--out", type=Path, default=None, help="run folder (config, CSV, checkpoints)")
+    train.add_argument("--checkpoint-every", type=int, default=None, help="rounds between checkpoints")
+    train.add_argument("--resume", action="store_true", help="continue the run in --out")
+    train.add_argument(
+        "--env", action="append", default=[], metavar="KEY=VALUE",
+        help="extra game keyword, e.g. --env payoff=matching (repeatable; values are JSON or text)",
+    )
+    train.add_argument(
+        "--learner-kw", action="append", default=[], metavar="KEY=VALUE",
+        help="extra learner keyword, e.g. --learner-kw epsilon=0.01 (repeatable)",
+    )
+    train.set_defaults(handler=cmd_train)
+
+    reproduce = commands.add_parser("reproduce", help="reproduce a paper's figure and claims")
+    reproduce.add_argument("name", help="reproduction name (see `populace list`)")
+    reproduce.add_argument("--quick", action="store_true", help="small CI-sized version")
+    reproduce.add_argument("--out", type=Path, default=None, help="folder for PNG and CSV")
+    reproduce.add_argument("--seed", type=int, default=0, help="base seed")
+    reproduce.add_argument("--workers", type=int, default=None, help="processes (default: cores)")
+    reproduce.set_defaults(handler=cmd_reproduce)
+
+    bench = commands.add_parser("bench", help="throughput benchmarks (see benchmarks/)")
+    from populace import bench as bench_module
+
+    bench_module.add_arguments(bench)
+    bench.set_defaults(handler=bench_module.run)
+    return parser
+
+
+def cmd_list(args: argparse.Namespace) -> int:
+    from populace.agents import LEARNERS
+    from populace.train.reproductions import REPRODUCTIONS
+
+    print("games (PettingZoo id | Gymnasium id):")
+    for module, gym_name in GAMES.items():
+        print(f"  {module:24s} populace/{module:24s} populace/{gym_name}")
+    print("learners:")
+    for name, cls in LEARNERS.items():
+        print(f"  {name:24s} {_summary(cls)}")
+    print("reproductions:")
+    for name, reproduction in REPRODUCTIONS.items():
+        print(f"  {name:24s} {reproduction.summary}")
+    return 0
+
+
+def cmd_train(args: argparse.Namespace) -> int:
+    from populace.agents import make_learner
+    from populace.train import train
+
+    if args.game not in GAMES:
+        raise ValueError(f"unknown game {args.game!r}; choose from {sorted(GAMES)}")
+    module = importlib.import_module(f"populace.envs.{args.game}")
+    env_kwargs = {"n_agents": args.agents, **parse_keywords(args.env, "--env")}
+    core = module.raw_env(**env_kwargs).core
+    seeds = np.random.SeedSequence(args.seed).generate_state(2)
+    learner = make_learner(
+        args.learner, core, seed=int(seeds[1]), **parse_keywords(args.learner_kw, "--learner-kw")
+    )
+    result = train(
+        core, learner, rounds=args.rounds, seed=int(seeds[0]), window=args.window,
+        out_dir=args.out, checkpoint_every=args.checkpoint_every, resume=args.resume,
+    )
+    print(result.summary())
+    return 0
+
+
+def cmd_reproduce(args: argparse.Namespace) -> int:
+    from populace.train.reproductions import REPRODUCTIONS
+
+    if args.name not in REPRODUCTIONS:
+        raise ValueError(f"unknown reproduction {args.name!r}; choose from {sorted(REPRODUCTIONS)}")
+    out = args.out or Path("runs") / (args.name + ("-quick" if args.quick else ""))
+    report = REPRODUCTIONS[args.name].run(
+        quick=args.quick, out_dir=out, seed=args.seed, workers=args.workers
+    )
+    print(report.table())
+    return 0 if report.holds else 1
+
+
+def parse_keywords(pairs: list[str], flag: str) -> dict[str, Any]:
+    """``["payoff=matching", "epsilon=0.01"]`` -> ``{"payoff": "matching", "epsilon": 0.01}``."""
+    keywords: dict[str, Any] = {}
+    for pair in pairs:
+        key, sep, text = pair.partition("=")
+        if not sep or not key:
+            raise ValueError(f"{flag} expects KEY=VALUE, got {pair!r}")
+        try:
+            keywords[key] = json.loads(text)
+        except json.JSONDecodeError:
+            keywords[key] = text
+    return keywords
+
+
+def _summary(obj: Any) -> str:
+    doc = (obj.__doc__ or "").strip()
+    return doc.splitlines()[0] if doc else ""
+
+
+if __name__ == "__main__":
+    sys.exit(main())

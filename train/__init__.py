@@ -1,0 +1,39 @@
+"""The train loop, its typed results, callbacks and run folders.
+
+>>> from populace.train import train, TrainResult  # doctest: +SKIP
+"""
+
+from populace.train.callbacks import Callback, CSVLogger, EarlyStopping, FunctionCallback
+from populace.train.checkpoint import RunFolder, load_checkpoint, save_checkpoint
+from populace.train.loop import (
+    COLUMNS,
+    History,
+    MetricsRow,
+    RunContext,
+    Timings,
+    TrainResult,
+    payoff_estimates,
+    train,
+    unwrap_core,
+)
+from populace.train.progress import ProgressBar
+
+__all__ = [
+    "COLUMNS",
+    "CSVLogger",
+    "Callback",
+    "EarlyStopping",
+    "FunctionCallback",
+    "History",
+    "MetricsRow",
+    "ProgressBar",
+    "RunContext",
+    "RunFolder",
+    "Timings",
+    "TrainResult",
+    "load_checkpoint",
+    "payoff_estimates",
+    "save_checkpoint",
+    "train",
+    "unwrap_core",
+]

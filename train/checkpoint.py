@@ -1,0 +1,323 @@
+"""Run folders and checkpoints, without pickle.
+
+A run folder holds ``config.json`` (what was trained), ``metrics.csv`` (one row per metrics
+window) and ``checkpoints/round_<R>/``, each with ``state.json`` (scalars, nested dicts, lists)
+and ``arrays.npz`` (every numpy array of the state, loaded with ``allow_pickle=False``).
+
+A state is any tree of dicts (string keys), lists, JSON scalars, numpy arrays and numpy
+scalars. :func:`split_state` moves the arrays out of the tree, leaving ``{"__array__": name}``
+markers (``{"__scalar__": name}`` for numpy scalars, so their dtype survives) that
+:func:`join_state` puts back.
+
+Checkpoints are atomic: both files are written into a hidden temporary folder next to the
+others, flushed to disk, and the folder is renamed into place. A crash leaves either the old
+set of checkpoints or the new one, never a half-written checkpoint under a ``round_`` name.
+"""
+
+from __future__ import annotations
+
+import inspect
+import json
+import os
+import re
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+CONFIG_FILE = "config.json"
+METRICS_FILE = "metrics.csv"
+CHECKPOINT_DIR = "checkpoints"
+STATE_FILE = "state.json"
+ARRAYS_FILE = "arrays.npz"
+FORMAT_VERSION = 1
+_CHECKPOINT_NAME = re.compile(r"^round_(\d+)$")
+_TEMP_PREFIX = ".tmp-"
+
+
+# --------------------------------------------------------------------------- state trees
+def split_state(tree: Any) -> tuple[Any, dict[str, np.ndarray]]:
+    """Separate the numpy arrays of a state tree from its JSON-able rest."""
+    arrays: dict[str, np.ndarray] = {}
+    return _split(tree, arrays, "state"), arrays
+
+
+def _split(node: Any, arrays: dict[str, np.ndarray], where: str) -> Any:
+    if isinstance(node, np.ndarray):
+        if node.dtype.hasobject:
+            raise TypeError(f"{where}: object arrays cannot be checkpointed without pickle")
+        name = f"a{len(arrays)}"
+        arrays[name] = node
+        return {"__array__": name}
+    if isinstance(node, np.generic):
+        name = f"a{len(arrays)}"
+        arrays[name] = np.asarray(node)
+        return {"__scalar__": name}
+    if isinstance(node, dict):
+        for key in node:
+            if not isinstance(key, str):
+                raise TypeError(f"{where}: keys must be strings, got {key!r}")
+            if key in ("__array__", "__scalar__"):
+                raise ValueError(f"{where}: the key {key!r} is reserved")
+        return {key: _split(value, arrays, f"{where}.{key}") for key, value in node.items()}
+    if isinstance(node, list | tuple):
+        return [_split(value, arrays, f"{where}[{i}]") for i, value in enumerate(node)]
+    if node is None or isinstance(node, bool | int | float | str):
+        return node
+    raise TypeError(f"{where}: cannot checkpoint a {type(node).__name__} without pickle")
+
+
+def join_state(tree: Any, arrays: dict[str, np.ndarray]) -> Any:
+    """Inverse of :func:`split_state`."""
+    if isinstance(tree, dict):
+        if set(tree) == {"__array__"}:
+            return arrays[tree["__array__"]]
+        if set(tree) == {"__scalar__"}:
+            return arrays[tree["__scalar__"]][()]
+        return {key: join_state(value, arrays) for key, value in tree.items()}
+    if isinstance(tree, list):
+        return [join_state(value, arrays) for value in tree]
+    return tree
+
+
+def to_json(value: Any) -> Any:
+    """A JSON-able copy of a configuration value (numpy values become plain Python)."""
+    if isinstance(value, np.ndarray | np.generic):
+        return value.tolist()
+    if isinstance(value, dict):
+        return {str(key): to_json(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [to_json(item) for item in value]
+    if value is None or isinstance(value, bool | int | float | str):
+        return value
+    return repr(value)
+
+
+# --------------------------------------------------------------------------- files
+def write_json_atomic(path: Path, data: Any) -> None:
+    """Write ``data`` as JSON to a temporary file, flush it to disk, then rename over ``path``."""
+    temp = path.with_name(f"{_TEMP_PREFIX}{path.name}")
+    with temp.open("w", encoding="utf-8") as handle:
+        json.dump(data, handle, indent=2, sort_keys=True)
+        handle.write("\n")
+        handle.flush()
+        os.fsync(handle.fileno())
+    os.replace(temp, path)
+    _fsync_dir(path.parent)
+
+
+def read_json(path: Path) -> Any:
+    with path.open(encoding="utf-8") as handle:
+        return json.load(handle)
+
+
+def _fsync_dir(path: Path) -> None:
+    descriptor = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(descriptor)
+    finally:
+        os.close(descriptor)
+
+
+def save_checkpoint(folder: Path, round_: int, state: dict[str, Any]) -> Path:
+    """Atomically write ``state`` as ``folder/round_<round_>``; return that path."""
+    folder.mkdir(parents=True, exist_ok=True)
+    final = folder / f"round_{round_:012d}"
+    temp = folder / f"{_TEMP_PREFIX}{final.name}-{os.getpid()}"
+    shutil.rmtree(temp, ignore_errors=True)
+    temp.mkdir()
+    try:
+        _write_checkpoint_files(temp, state)
+        if final.exists():  # same round written again (e.g. an interrupt right after a save)
+            old = folder / f"{_TEMP_PREFIX}old-{final.name}-{os.getpid()}"
+            os.replace(final, old)
+            os.replace(temp, final)
+            shutil.rmtree(old)
+        else:
+            os.replace(temp, final)
+        _fsync_dir(folder)
+    finally:
+        shutil.rmtree(temp, ignore_errors=True)
+    return final
+
+
+def _write_checkpoint_files(folder: Path, state: dict[str, Any]) -> None:
+    tree, arrays = split_state(state)
+    with (folder / ARRAYS_FILE).open("wb") as handle:
+        np.savez(handle, **arrays)
+        handle.flush()
+        os.fsync(handle.fileno())
+    with (folder / STATE_FILE).open("w", encoding="utf-8") as handle:
+        json.dump({"format": FORMAT_VERSION, "state": tree}, handle)
+        handle.flush()
+        os.fsync(handle.fileno())
+    _fsync_dir(folder)
+
+
+def load_checkpoint(path: Path) -> dict[str, Any]:
+    """Read a checkpoint folder written by :func:`save_checkpoint`."""
+    document = read_json(path / STATE_FILE)
+    if document.get("format") != FORMAT_VERSION:
+        raise ValueError(f"{path}: unsupported checkpoint format {document.get('format')!r}")
+    with np.load(path / ARRAYS_FILE, allow_pickle=False) as archive:
+        arrays = {name: archive[name] for name in archive.files}
+    return join_state(document["state"], arrays)
+
+
+def checkpoint_rounds(folder: Path) -> dict[int, Path]:
+    """Completed checkpoints in ``folder`` by round (temporary folders are not listed)."""
+    if not folder.is_dir():
+        return {}
+    found = {}
+    for entry in folder.iterdir():
+        match = _CHECKPOINT_NAME.match(entry.name)
+        if match and entry.is_dir():
+            found[int(match.group(1))] = entry
+    return found
+
+
+def remove_temporaries(folder: Path) -> None:
+    """Delete what an interrupted save left behind."""
+    if folder.is_dir():
+        for entry in folder.iterdir():
+            if entry.name.startswith(_TEMP_PREFIX):
+                shutil.rmtree(entry, ignore_errors=True)
+
+
+# --------------------------------------------------------------------------- run folders
+@dataclass
+class RunFolder:
+    """The files of one training run under ``path``."""
+
+    path: Path
+    keep: int | None = 2  # checkpoints to keep (the newest); None keeps all
+
+    @property
+    def config_path(self) -> Path:
+        return self.path / CONFIG_FILE
+
+    @property
+    def metrics_path(self) -> Path:
+        return self.path / METRICS_FILE
+
+    @property
+    def checkpoint_dir(self) -> Path:
+        return self.path / CHECKPOINT_DIR
+
+    def holds_run(self) -> bool:
+        return any(p.exists() for p in (self.config_path, self.metrics_path, self.checkpoint_dir))
+
+    def clear(self) -> None:
+        """Remove the files of a previous run (other files in the folder are left alone)."""
+        self.config_path.unlink(missing_ok=True)
+        self.metrics_path.unlink(missing_ok=True)
+        shutil.rmtree(self.checkpoint_dir, ignore_errors=True)
+
+    def check_config(self, config: dict[str, Any], keys: tuple[str, ...]) -> None:
+        """Raise a ValueError if the saved config differs from ``config`` in any of ``keys``."""
+        if not self.config_path.exists():
+            return
+        saved = read_json(self.config_path)
+        current = json.loads(json.dumps(config))
+        changed = [key for key in keys if saved.get(key) != current.get(key)]
+        if changed:
+            details = "; ".join(
+                f"{key}: saved {saved.get(key)!r}, now {current.get(key)!r}" for key in changed
+            )
+            raise ValueError(
+                f"cannot resume the run in {self.path}: it was started with a different "
+                f"configuration ({details}); use another out_dir or pass overwrite=True"
+            )
+
+    def write_config(self, config: dict[str, Any]) -> None:
+        self.path.mkdir(parents=True, exist_ok=True)
+        write_json_atomic(self.config_path, config)
+
+    def latest(self) -> tuple[int, Path] | None:
+        found = checkpoint_rounds(self.checkpoint_dir)
+        if not found:
+            return None
+        round_ = max(found)
+        return round_, found[round_]
+
+    def save(self, round_: int, state: dict[str, Any]) -> Path:
+        path = save_checkpoint(self.checkpoint_dir, round_, state)
+        self._prune()
+        return path
+
+    def _prune(self) -> None:
+        if self.keep is None:
+            return
+        found = checkpoint_rounds(self.checkpoint_dir)
+        for round_ in sorted(found)[: -self.keep]:
+            shutil.rmtree(found[round_], ignore_errors=True)
+
+
+def open_run_folder(
+    out_dir: str | os.PathLike[str] | None, config: dict[str, Any], *, resume: bool,
+    overwrite: bool, keep: int | None, resume_keys: tuple[str, ...],
+) -> RunFolder | None:
+    """The run folder for ``out_dir`` (None without one), after the overwrite/resume checks."""
+    if out_dir is None:
+        return None
+    folder = RunFolder(Path(out_dir), keep)
+    if folder.path.exists() and not folder.path.is_dir():
+        raise ValueError(f"out_dir {folder.path} exists and is not a folder")
+    if resume:
+        folder.check_config(config, resume_keys)
+    elif folder.holds_run():
+        if not overwrite:
+            raise ValueError(
+                f"out_dir {folder.path} already holds a run; pass resume=True to continue it "
+                "or overwrite=True to replace it"
+            )
+        folder.clear()
+    remove_temporaries(folder.checkpoint_dir)
+    return folder
+
+
+# --------------------------------------------------------------------------- config.json
+def run_config(
+    core: Any, learner: Any, *, seed: int | None, window: int, rounds: int,
+    checkpoint_every: int | None,
+) -> dict[str, Any]:
+    """What ``config.json`` records about a run (JSON-able)."""
+    from populace import __version__
+
+    return to_json({
+        "format": FORMAT_VERSION,
+        "populace": __version__,
+        "env": {
+            "name": core.metadata.get("name", type(core).__name__),
+            "class": _qualified_name(type(core)),
+            "kwargs": env_kwargs(core),
+        },
+        "learner": {"class": _qualified_name(type(learner)), "config": learner.config()},
+        "seed": seed,
+        "window": window,
+        "rounds": rounds,
+        "checkpoint_every": checkpoint_every,
+    })
+
+
+def _qualified_name(cls: type) -> str:
+    return f"{cls.__module__}.{cls.__qualname__}"
+
+
+def env_kwargs(core: Any) -> dict[str, Any]:
+    """The core's constructor arguments, read back from attributes of the same name.
+
+    Cores do not keep their keyword arguments, but they store each under its own name; an
+    argument a core does not store is left out.
+    """
+    kwargs = {}
+    for parameter in inspect.signature(type(core).__init__).parameters.values():
+        if parameter.name in ("self", "render_mode") or parameter.kind in (
+            parameter.VAR_POSITIONAL, parameter.VAR_KEYWORD
+        ):
+            continue
+        if hasattr(core, parameter.name):
+            kwargs[parameter.name] = to_json(getattr(core, parameter.name))
+    return kwargs
