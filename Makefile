@@ -5,22 +5,18 @@ TORCH_SPEC ?= torch==2.13.0
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.populace-installed
 
-.PHONY: demo test install install-baselines bench clean
+.PHONY: demo test install bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 
+# torch goes in first and on its own, so that no later requirement makes pip pick a CUDA build.
 $(STAMP): $(BIN)/python pyproject.toml
-	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e ".[test,plot]"
+	$(BIN)/pip install --quiet "$(TORCH_SPEC)"
+	$(BIN)/pip install --quiet -e ".[test,plot,baselines]"
 	touch $(STAMP)
 
 install: $(STAMP)
-
-# torch is installed first and on its own, so pip never resolves a CUDA build behind our back.
-install-baselines: $(STAMP)
-	$(BIN)/pip install --quiet "$(TORCH_SPEC)"
-	$(BIN)/pip install --quiet -e ".[baselines]"
 
 demo: $(STAMP)
 	$(BIN)/populace reproduce kash-fig1 --quick --out runs/demo

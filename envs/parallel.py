@@ -58,7 +58,7 @@ class PopulationParallelEnv(ParallelEnv):
         return self.core.state_space  # type: ignore[attr-defined]
 
     def reset(
-        self, seed: int | None = None, options: dict[str, Any] | None = None
+        self, *, seed: int | None = None, options: dict[str, Any] | None = None
     ) -> tuple[dict[str, Any], dict[str, dict]]:
         observations = self.core.reset(seed=seed)
         self.agents = list(self.possible_agents)

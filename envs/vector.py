@@ -81,9 +81,10 @@ class PopulationVectorEnv(VectorEnv):
         result = self.core.step(joint)
         self._observations = result.observations
         self._autoreset = result.terminated or result.truncated
+        observations, rewards = result.observations[self.group], result.rewards[self.group]
         terminations = np.full(n, result.terminated)
         truncations = np.full(n, result.truncated)
-        return result.observations[self.group], result.rewards[self.group], terminations, truncations, {}
+        return observations, rewards, terminations, truncations, {}
 
     def render(self) -> np.ndarray | str | None:
         return self.core.render()

@@ -131,6 +131,17 @@ def rounds_to_reach(rounds: np.ndarray, distance: np.ndarray, threshold: float) 
     return int(rounds[above[-1] + 1])
 
 
+def settling_round(rounds: np.ndarray, distance: np.ndarray) -> tuple[int | None, float]:
+    """When a curve settles: the first round after which it stays within 10% of its total drop.
+
+    The settled level is the mean of the last quarter of the curve; the band is that level plus
+    a tenth of the way back to the first value. Returns (round or None, settled level).
+    """
+    level = float(distance[-max(len(distance) // 4, 1) :].mean())
+    band = level + 0.1 * (float(distance[0]) - level)
+    return rounds_to_reach(rounds, distance, band), level
+
+
 def write_curves_csv(curves: list[Curve], path: Path) -> Path:
     with path.open("w", newline="") as handle:
         writer = csv.writer(handle)
