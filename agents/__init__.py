@@ -17,7 +17,7 @@ LEARNERS: dict[str, type[Learner]] = {"stage": StageLearner, "regret": RegretMat
 # keyword arguments each learner accepts besides n_agents, n_actions and seed
 _OPTIONS: dict[str, tuple[str, ...]] = {
     "stage": ("epsilon", "tau", "use_statistics"),
-    "regret": ("mu", "mu_rule", "delta", "gamma"),
+    "regret": ("mu", "mu_rule", "delta", "gamma", "discount"),
 }
 
 __all__ = [

@@ -31,6 +31,7 @@ to rounding, and tests compare them with a plain per-agent implementation.
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import numpy as np
@@ -45,6 +46,7 @@ from populace.envs.validation import check_int
 
 MU_RULES = ("kfh", "hart-mas-colell")
 MU_SCALE = 0.1  # the "kfh" rule: μ = MU_SCALE · (hi − lo), see mu_from_bounds
+RESCALE_EXPONENT = 256  # with a discount, W's stored form is divided by 2^256 when it grows past it
 
 
 def mu_from_bounds(bounds: tuple[float, float], n_actions: int, *, rule: str = "kfh") -> float:
@@ -86,8 +88,11 @@ class RegretMatching(Learner):
         mu: normalization μ > 0 of the regrets; the larger, the more inertia. There is no
             game-free default: use :meth:`for_bounds` / :func:`mu_from_bounds` (or
             ``populace.agents.make_learner``), which derive it from the game's payoff bounds.
-        delta: exploration weight δ in (0, 1]: every action keeps probability ≥ δ/(m·t^γ).
-        gamma: decay exponent γ ≥ 0 of the exploration δ/t^γ (0 keeps it constant).
+        delta: exploration weight δ in (0, 1]: every action keeps probability ≥ δ/(m·Z_t^γ).
+        gamma: decay exponent γ ≥ 0 of the exploration δ/Z_t^γ (0 keeps it constant).
+        discount: None (default) for Hart & Mas-Colell's time average; λ in (0, 1) for the
+            responsive variant (*ours*, see the module docstring): the regrets average the
+            past with weights (1 − λ)^age, and Z_t = (1 − (1 − λ)^t)/λ replaces t.
         seed: seed of the learner's own generator.
 
     Defaults δ = 0.1 and γ = 0.2 lie inside Hart & Mas-Colell's conditions (0 < δ < 1,
@@ -95,7 +100,7 @@ class RegretMatching(Learner):
     (γ = 0.25 behaved the same in our contribution-game runs.)
 
     Memory: the m×m table is 8·m² bytes per agent; with the policy, caches and scratch the
-    learner holds about 8·m + 32 bytes per agent and action (192 for m = 20), see :attr:`nbytes`.
+    learner holds about 8·m + 32 bytes per agent and action (194 for m = 20), see :attr:`nbytes`.
 
     One agent, two actions, μ = 20. It first plays 1 and earns 10, then plays 0 and earns 0; it
     now regrets not having played 1 (C(0, 1) = 10/2), so it shifts probability back to 1:
@@ -117,6 +122,7 @@ class RegretMatching(Learner):
         mu: float,
         delta: float = 0.1,
         gamma: float = 0.2,
+        discount: float | None = None,
         seed: int | None = None,
     ) -> None:
         n_agents = check_int("n_agents", n_agents, minimum=1)
@@ -125,18 +131,26 @@ class RegretMatching(Learner):
         self.mu = check_number("mu", mu, low=0.0, low_open=True)
         self.delta = check_number("delta", delta, low=0.0, high=1.0, low_open=True)
         self.gamma = check_number("gamma", gamma, low=0.0)
+        self.discount = None if discount is None else check_number(
+            "discount", discount, low=0.0, high=1.0, low_open=True, high_open=True
+        )
         n, m = n_agents, n_actions
         self.t = 0
+        self.scale = 1.0  # W = weighted_sums / scale (1 without a discount)
         self.probabilities = np.full((m, n), 1.0 / m)  # action-major: [k, i] = p_i(k)
         self.last_actions = np.full(n, -1, dtype=np.int64)  # s_t (-1 before the first round)
         self.weighted_sums = np.zeros((n, m, m))  # [i, k, j] = W_i[k, j] (see _follow)
         self._agents = np.arange(n, dtype=np.int64)
         self._work = np.empty((m, n))
+        self._weights = np.empty(n)
+        self._stay = np.full(n, 1.0 / m)  # p_{t+1}(s_t) = probabilities[s_t, i]
         # Row s and column s of W_i for the action s each agent played last, contiguous across
-        # agents; while agent i repeats s, row s of W_i lives only in _row_cache.
+        # agents, and W_i[s, s] on its own; while agent i repeats s, these live only here.
         self._cached = np.full(n, -1, dtype=np.int64)  # s per agent; -1: nothing cached
-        self._row_cache = np.zeros((m, n))
-        self._column_cache = np.zeros((m, n))
+        self._row_cache = np.zeros((m, n))  # entry s is stale: W[s, s] is _diagonal
+        self._column_cache = np.zeros((m, n))  # entry s is stale too
+        self._diagonal = np.zeros(n)
+        self._rescale_exponent = RESCALE_EXPONENT
 
     @classmethod
     def for_bounds(
@@ -151,6 +165,12 @@ class RegretMatching(Learner):
         """A learner whose μ comes from payoff bounds (lo, hi) by :func:`mu_from_bounds`."""
         mu = mu_from_bounds(bounds, n_actions, rule=mu_rule)
         return cls(n_agents, n_actions, mu=mu, **kwargs)
+
+    def effective_rounds(self) -> float:
+        """Z_t, the weight of the history the regrets average: t, or (1 − (1 − λ)^t)/λ."""
+        if self.discount is None:
+            return float(self.t)
+        return -math.expm1(self.t * math.log1p(-self.discount)) / self.discount
 
     # ------------------------------------------------------------------ playing
     def act(self, observations: np.ndarray | None = None) -> np.ndarray:
@@ -168,10 +188,9 @@ class RegretMatching(Learner):
             mass = self.probabilities.copy()
         else:
             last = self.last_actions
-            repeat = self.probabilities.reshape(-1).take(last * n + self._agents)
-            movers = np.flatnonzero(draws >= repeat)
+            movers = np.flatnonzero(draws >= self._stay)
             actions = last.copy()
-            mass = self.probabilities[:, movers]
+            mass = self.probabilities.take(movers, axis=1)
             mass[last[movers], np.arange(movers.size)] = 0.0  # choose among the others
         actions[movers] = _inverse_cdf(mass, self.rng)
         return actions
@@ -190,63 +209,94 @@ class RegretMatching(Learner):
     ) -> None:
         """Add round t's terms to W and compute p_{t+1}."""
         played, payoffs = check_round(self.n_agents, self.n_actions, actions, rewards)
-        self._follow(played)
+        if self.discount is not None:
+            if self.scale > 2.0**self._rescale_exponent:
+                self._rescale()
+            self.scale /= 1.0 - self.discount  # (1 − λ)^−t, up to a power of 2
+            payoffs = payoffs * self.scale
+        movers = self._follow(played)
         own = played * self.n_agents + self._agents  # flat index of (s_i, i) in (m, n) arrays
-        self._add_round(own, payoffs)
+        self._add_round(own, movers, payoffs)
         self.t += 1
         self._next_probabilities(own)
         self.last_actions = played.copy()
 
-    def _follow(self, played: np.ndarray) -> None:
-        """Point the row and column caches at the action s each agent just played.
+    def _follow(self, played: np.ndarray) -> np.ndarray:
+        """Point the caches at the action s each agent just played; return who had to move.
 
-        Agents whose cached action differs from s write their cached row back into W, then load
-        row s and column s of W. Agents that repeat their action touch nothing here.
+        Agents whose cached action differs from s write their cached row and diagonal back into
+        W, then load row s, column s and W[s, s]. Agents that repeat their action touch nothing.
         """
         n, m = self.n_agents, self.n_actions
         movers = np.flatnonzero(played != self._cached)
         if movers.size == 0:
-            return
+            return movers
+        cells = self.weighted_sums.reshape(-1)
         rows = self.weighted_sums.reshape(n * m, m)
         previous = self._cached[movers]
         known = previous >= 0
-        old = movers[known]
-        rows[old * m + previous[known]] = self._row_cache[:, old].T  # write the cached row back
+        old, previous = movers[known], previous[known]
+        at = old * m + previous
+        rows[at] = self._row_cache[:, old].T  # write the cached row back ...
+        cells[at * m + previous] = self._diagonal[old]  # ... with its diagonal
         new = played[movers]
-        self._row_cache[:, movers] = rows.take(movers * m + new, axis=0).T  # W[i, s, :]
-        cells = (movers * (m * m) + new) + np.arange(m)[:, None] * m  # W[i, :, s]
-        self._column_cache[:, movers] = self.weighted_sums.reshape(-1).take(cells)
+        at = movers * m + new
+        self._row_cache[:, movers] = rows.take(at, axis=0).T  # W[i, s, :]
+        self._diagonal[movers] = cells.take(at * m + new)  # W[i, s, s]
+        column = (movers * (m * m) + new) + np.arange(m)[:, None] * m  # W[i, :, s]
+        self._column_cache[:, movers] = cells.take(column)
         self._cached[movers] = new
+        return movers
 
-    def _add_round(self, own: np.ndarray, payoffs: np.ndarray) -> None:
-        """W[s, j] += p_t(j)·U/p_t(s) for every j (exactly U at j = s)."""
-        weights = payoffs / self.probabilities.reshape(-1).take(own)
-        terms = np.multiply(self.probabilities, weights, out=self._work)
-        terms.reshape(-1)[own] = payoffs
+    def _add_round(self, own: np.ndarray, movers: np.ndarray, payoffs: np.ndarray) -> None:
+        """W[s, j] += p_t(j)·U/p_t(s) for j ≠ s and W[s, s] += U (U scaled with a discount)."""
+        played_probability = self._stay  # p_t(s_t) for agents that repeat s_{t−1} ...
+        played_probability[movers] = self.probabilities.reshape(-1).take(own[movers])  # ... all
+        weights = np.divide(payoffs, played_probability, out=self._weights)
+        terms = np.multiply(self.probabilities, weights, out=self._work)  # stale at j = s
         self._row_cache += terms
-        self._column_cache.reshape(-1)[own] = self._row_cache.reshape(-1)[own]  # W[s, s]
+        self._diagonal += payoffs
 
     def _next_probabilities(self, own: np.ndarray) -> None:
         """p_{t+1} from column j = s_t of W: the regrets for having played j."""
-        m, t = self.n_actions, self.t
-        explore = self.delta / t**self.gamma
+        m = self.n_actions
+        rounds = self.effective_rounds()
+        explore = self.delta / rounds**self.gamma
         keep = 1.0 - explore
-        column = self._column_cache
-        p = np.subtract(column, column.reshape(-1).take(own), out=self.probabilities)  # t·C_t
-        p *= keep / (t * self.mu)
-        np.clip(p, 0.0, keep / (m - 1), out=p)  # (1 − δ/t^γ)·min{D_t(j, k)/μ, 1/(m − 1)}
+        p = np.subtract(self._column_cache, self._diagonal, out=self.probabilities)  # Z_t·C_t
+        p *= keep / (rounds * self.mu * self.scale)
+        np.clip(p, 0.0, keep / (m - 1), out=p)  # (1 − δ/Z_t^γ)·min{D_t(j, k)/μ, 1/(m − 1)}
         p += explore / m
         flat = p.reshape(-1)
         flat[own] = 0.0
-        flat[own] = 1.0 - p.sum(axis=0)
+        stay = np.sum(p, axis=0, out=self._stay)
+        np.subtract(1.0, stay, out=stay)
+        flat[own] = stay
+
+    def _rescale(self) -> None:
+        """Divide W's stored form and its scale by 2^e: exact, so the results do not change."""
+        factor = 2.0**-self._rescale_exponent
+        for stored in (self.weighted_sums, self._row_cache, self._column_cache, self._diagonal):
+            stored *= factor
+        self.scale *= factor
 
     # ------------------------------------------------------------------ inspection
     def regret_table(self) -> np.ndarray:
         """W with the cached rows written in, ``(n_agents, m, m)``: ``[i, k, j]`` = W_i[k, j]."""
+        table = self._stored_table()
+        if self.scale != 1.0:
+            table /= self.scale
+        return table
+
+    def _stored_table(self) -> np.ndarray:
+        """scale·W with the cached rows and diagonals written in."""
+        m = self.n_actions
         table = self.weighted_sums.copy()
         cached = np.flatnonzero(self._cached >= 0)
-        rows = table.reshape(-1, self.n_actions)
-        rows[cached * self.n_actions + self._cached[cached]] = self._row_cache[:, cached].T
+        action = self._cached[cached]
+        at = cached * m + action
+        table.reshape(-1, m)[at] = self._row_cache[:, cached].T
+        table.reshape(-1)[at * m + action] = self._diagonal[cached]
         return table
 
     @property
@@ -258,15 +308,21 @@ class RegretMatching(Learner):
 
     # ------------------------------------------------------------------ state
     def config(self) -> dict[str, Any]:
-        return {**super().config(), "mu": self.mu, "delta": self.delta, "gamma": self.gamma}
+        return {
+            **super().config(), "mu": self.mu, "delta": self.delta, "gamma": self.gamma,
+            "discount": self.discount,
+        }
 
     def _arrays(self) -> dict[str, np.ndarray]:
-        return {
+        arrays = {
             "t": np.array(self.t, dtype=np.int64),
             "last_actions": self.last_actions.copy(),
             "probabilities": self.probabilities.copy(),
-            "weighted_sums": self.regret_table(),
+            "weighted_sums": self._stored_table(),
         }
+        if self.discount is not None:
+            arrays["scale"] = np.array(self.scale)
+        return arrays
 
     def _load_arrays(self, arrays: dict[str, np.ndarray]) -> None:
         n, m = self.n_agents, self.n_actions
@@ -274,6 +330,9 @@ class RegretMatching(Learner):
         last = checkpoint_array("last_actions", arrays, (n,), np.int64)
         probabilities = checkpoint_array("probabilities", arrays, (m, n), np.float64)
         table = checkpoint_array("weighted_sums", arrays, (n, m, m), np.float64)
+        scale = 1.0
+        if self.discount is not None:
+            scale = float(checkpoint_array("scale", arrays, (), np.float64))
         if t < 0:
             raise ValueError(f"checkpoint 't' must be >= 0, got {t}")
         low = 0 if t > 0 else -1
@@ -281,19 +340,20 @@ class RegretMatching(Learner):
             raise ValueError(f"checkpoint 'last_actions' must lie in [{low}, {m - 1}]")
         if not np.isfinite(probabilities).all() or (probabilities < 0).any():
             raise ValueError("checkpoint 'probabilities' must be finite and non-negative")
+        if not (np.isfinite(scale) and scale > 0):
+            raise ValueError(f"checkpoint 'scale' must be finite and positive, got {scale}")
         self.t, self.last_actions, self.probabilities = t, last, probabilities
-        self.weighted_sums = table
+        self.weighted_sums, self.scale = table, scale
         self._cached.fill(-1)  # the caches refill from W on the next update
+        if t > 0:
+            self._stay = probabilities.reshape(-1).take(last * n + self._agents)
+        else:
+            self._stay.fill(1.0 / m)
 
 
 def _inverse_cdf(mass: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     """One draw per column of non-negative weights ``(m, k)`` (overwrites ``mass``)."""
-    m = mass.shape[0]
-    for a in range(1, m):  # cumulative sums down the actions, vectorized over agents
-        mass[a] += mass[a - 1]
+    cumulative = np.cumsum(mass, axis=0, out=mass)  # down the actions, vectorized over agents
     targets = rng.random(mass.shape[1])
-    targets *= mass[-1]
-    choice = np.zeros(mass.shape[1], dtype=np.int64)
-    for a in range(m - 1):
-        choice += mass[a] <= targets
-    return choice
+    targets *= cumulative[-1]
+    return (cumulative[:-1] <= targets).sum(axis=0, dtype=np.int64)

@@ -141,10 +141,10 @@ class AnonymousGameCore(PopulationCore):
     def _step(self, actions: dict[str, np.ndarray]) -> Step:
         played = actions[self.agent_group]  # int64, validated by the base class
         counts = np.bincount(played, minlength=self.n_actions)
-        if self.payoff == "average":
-            rewards = self.reward_table(counts).take(played)
-        else:
+        if self.payoff == "matching":
             rewards = self._matched_rewards(played)
+        else:
+            rewards = self.reward_table(counts).take(played)
         self.last_counts = counts
         return Step(
             observations={self.agent_group: self._observe(played, counts)},

@@ -23,7 +23,6 @@ from typing import Any
 import numpy as np
 
 from populace.envs.anonymous import AnonymousGameCore
-from populace.envs.core import Step
 from populace.envs.equilibrium import best_reply_path, symmetric_equilibria
 from populace.envs.faces import faces
 from populace.envs.validation import check_choice
@@ -325,20 +324,6 @@ class CongestionCore(AnonymousGameCore):
         """Σ_a |F_ρ(a) − F*(a)|, which is Σ_a ρ(a)·|a − q*| when the reference is pure q*."""
         gap = np.cumsum(np.asarray(frequencies, dtype=np.float64) - self._reference, axis=-1)
         return np.abs(gap[..., :-1]).sum(axis=-1)
-
-    # ----------------------------------------------------------------- dynamics
-    def _step(self, actions: dict[str, np.ndarray]) -> Step:
-        played = actions[self.agent_group]
-        counts = np.bincount(played, minlength=self.n_actions)
-        rewards = self.reward_table(counts)[played]
-        self.last_counts = counts
-        return Step(
-            observations={self.agent_group: self._observe(played, counts)},
-            rewards={self.agent_group: rewards},
-            terminated=False,
-            truncated=False,
-            info={"counts": counts},
-        )
 
 
 raw_env, parallel_env, env, focal_env, vector_env = faces(CongestionCore)

@@ -22,6 +22,10 @@ from populace.envs.validation import check_actions
 Arrays = dict[str, np.ndarray]
 
 
+class ResetNeededError(RuntimeError, ValueError):
+    """``step`` was called before ``reset`` or after the episode ended."""
+
+
 @dataclass(frozen=True)
 class Group:
     """A homogeneous role in a game: ``size`` agents named ``f"{name}_{i}"``."""
@@ -86,17 +90,21 @@ class PopulationCore(ABC):
 
     def step(self, actions: Arrays) -> Step:
         """Advance every agent one round. ``actions`` maps group name to a member-indexed array."""
-        if self.needs_reset:
-            raise RuntimeError(
-                f"{self.metadata['name']}: step() called before reset() or after the episode "
-                "ended; call reset() first"
-            )
+        self.require_running()
         checked = self.check_actions(actions)
         result = self._step(checked)
         self.cycle += 1
         result.truncated = result.truncated or self.cycle >= self.max_cycles
         self.needs_reset = result.terminated or result.truncated
         return result
+
+    def require_running(self) -> None:
+        """Raise :class:`ResetNeededError` unless an episode is under way."""
+        if self.needs_reset:
+            raise ResetNeededError(
+                f"{self.metadata['name']}: step() called before reset() or after the episode "
+                "ended; call reset() first"
+            )
 
     def check_actions(self, actions: Arrays) -> Arrays:
         """Validate one action array per group; raise a ValueError naming the first bad agent."""

@@ -70,11 +70,7 @@ class FocalEnv(gym.Env):
         return self._focal(self._observations), {}
 
     def step(self, action: Any) -> tuple[Any, float, bool, bool, dict]:
-        if self.core.needs_reset:  # checked before any draw, so a refused step changes nothing
-            raise RuntimeError(
-                f"{self.metadata['name']}: step() called before reset() or after the episode "
-                "ended; call reset() first"
-            )
+        self.core.require_running()  # before any draw, so a refused step changes nothing
         action = _single(action, self.action_space)
         actions = {}
         rng = self.core.np_random

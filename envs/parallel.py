@@ -65,10 +65,7 @@ class PopulationParallelEnv(ParallelEnv):
         return self._by_agent(observations), {agent: {} for agent in self.agents}
 
     def step(self, actions: dict[str, Any]) -> tuple[dict, dict, dict, dict, dict]:
-        if not self.agents:
-            raise RuntimeError(
-                f"{self.metadata['name']}: step() called with no live agents; call reset() first"
-            )
+        self.core.require_running()
         result = self.core.step(self._to_arrays(actions))
         agents = self.agents
         observations = self._by_agent(result.observations)

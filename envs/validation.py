@@ -28,17 +28,12 @@ def check_actions(group: Group, actions: Any) -> np.ndarray:
 
 
 def _check_discrete(group: Group, arr: np.ndarray, low: int, high: int) -> np.ndarray:
-    if arr.dtype.kind not in "iu":
-        if arr.dtype.kind == "f" and arr.size and np.all(np.isfinite(arr)) and np.all(
-            arr == np.round(arr)
-        ):
-            arr = arr.astype(np.int64)
-        else:
-            bad = _first_non_integer(arr)
-            raise ValueError(
-                f"{group.name}_{bad} played {arr.reshape(-1)[bad]!r} ({arr.dtype}); "
-                f"expected an integer action in [{low}, {high}]"
-            )
+    if arr.dtype.kind not in "iu":  # floats too, even whole ones: actions are indices
+        bad = _first_non_integer(arr)
+        raise ValueError(
+            f"{group.name}_{bad} played {_item(arr, bad)!r} ({arr.dtype}); "
+            f"expected an integer action in [{low}, {high}]"
+        )
     if arr.size and _out_of_range(arr, low, high):
         bad = int(np.flatnonzero((arr < low) | (arr > high))[0])
         raise ValueError(
@@ -60,10 +55,15 @@ def _out_of_range(arr: np.ndarray, low: int, high: int) -> bool:
     return bool(arr.min() < low or arr.max() > high)
 
 
+def _item(arr: np.ndarray, index: int) -> Any:
+    value = arr.reshape(-1)[index]
+    return value.item() if isinstance(value, np.generic) else value
+
+
 def _first_non_integer(arr: np.ndarray) -> int:
     if arr.dtype.kind == "f":
-        bad = ~np.isfinite(arr) | (arr != np.round(np.nan_to_num(arr)))
-        return int(np.flatnonzero(bad)[0])
+        bad = np.flatnonzero(~np.isfinite(arr) | (arr != np.round(np.nan_to_num(arr))))
+        return int(bad[0]) if len(bad) else 0
     # Error path only: a dict of ints with one string or None becomes a str/object array, so
     # look for the entry that is not an integer (or the text of one) to name the right agent.
     for index, value in enumerate(arr.reshape(-1).tolist()):

@@ -5,18 +5,11 @@
 
 from populace.train.callbacks import Callback, CSVLogger, EarlyStopping, FunctionCallback
 from populace.train.checkpoint import RunFolder, load_checkpoint, save_checkpoint
-from populace.train.loop import (
-    COLUMNS,
-    History,
-    MetricsRow,
-    RunContext,
-    Timings,
-    TrainResult,
-    payoff_estimates,
-    train,
-    unwrap_core,
-)
+from populace.train.checks import unwrap_core
+from populace.train.loop import train
 from populace.train.progress import ProgressBar
+from populace.train.results import COLUMNS, History, MetricsRow, RunContext, Timings, TrainResult
+from populace.train.scores import payoff_estimates
 
 __all__ = [
     "COLUMNS",

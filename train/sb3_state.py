@@ -1,0 +1,125 @@
+"""The state an SB3 algorithm keeps outside our learner: for checkpoints, its network,
+optimizer, counters and buffer as plain arrays; for reproducibility, the global generators it
+draws from. Follows SB3 2.9 (``common/buffers.py``, ``on_policy_algorithm.py``,
+``off_policy_algorithm.py``, ``dqn/dqn.py``)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import numpy as np
+import torch as th
+from stable_baselines3.common.on_policy_algorithm import OnPolicyAlgorithm
+
+from populace.train.checkpoint import to_json
+
+BUFFER_ARRAYS = ("observations", "next_observations", "actions", "rewards", "advantages",
+                 "returns", "episode_starts", "log_probs", "values", "dones", "timeouts")
+
+
+@contextmanager
+def sb3_random(rng: np.random.Generator) -> Iterator[None]:
+    """Seed numpy's and torch's global generators from ``rng``; restore them after."""
+    seed = int(rng.integers(2**31 - 1))
+    saved = np.random.get_state()
+    with th.random.fork_rng(devices=[]):
+        th.manual_seed(seed)
+        np.random.seed(seed)
+        try:
+            yield
+        finally:
+            np.random.set_state(saved)
+
+
+def model_arrays(model: Any) -> dict[str, Any]:
+    """Network, optimizer, counters and buffer of an SB3 PPO, A2C or DQN model."""
+    return {
+        "network": {k: v.detach().cpu().numpy() for k, v in model.policy.state_dict().items()},
+        "optimizer": _optimizer_state(model.policy.optimizer),
+        "counters": {
+            "num_timesteps": int(model.num_timesteps),
+            "n_updates": int(model._n_updates),
+            "n_calls": int(getattr(model, "_n_calls", 0)),
+            "exploration_rate": float(getattr(model, "exploration_rate", 0.0)),
+            "progress": float(model._current_progress_remaining),
+        },
+        "buffer": _buffer_state(_buffer(model)),
+    }
+
+
+def load_model_arrays(model: Any, arrays: dict[str, Any]) -> None:
+    """Put what :func:`model_arrays` saved back into ``model``."""
+    device = model.device
+    model.policy.load_state_dict(
+        {k: th.as_tensor(np.asarray(v), device=device) for k, v in arrays["network"].items()}
+    )
+    _load_optimizer(model.policy.optimizer, arrays["optimizer"], device)
+    counters = arrays["counters"]
+    model.num_timesteps = int(counters["num_timesteps"])
+    model._n_updates = int(counters["n_updates"])
+    if not isinstance(model, OnPolicyAlgorithm):
+        model._n_calls = int(counters["n_calls"])
+        model.exploration_rate = float(counters["exploration_rate"])
+    model._current_progress_remaining = float(counters["progress"])
+    _load_buffer(_buffer(model), arrays["buffer"])
+
+
+def _buffer(model: Any) -> Any:
+    return model.rollout_buffer if isinstance(model, OnPolicyAlgorithm) else model.replay_buffer
+
+
+def _buffer_state(buffer: Any) -> dict[str, Any]:
+    """The filled part of an SB3 rollout or replay buffer, as arrays."""
+    if getattr(buffer, "generator_ready", False):  # already trained on: nothing to keep
+        return {"pos": 0, "full": False, "arrays": {}}
+    filled = buffer.buffer_size if buffer.full else buffer.pos
+    arrays = {
+        name: np.array(getattr(buffer, name)[:filled])
+        for name in BUFFER_ARRAYS
+        if isinstance(getattr(buffer, name, None), np.ndarray)
+    }
+    return {"pos": int(buffer.pos), "full": bool(buffer.full), "arrays": arrays}
+
+
+def _load_buffer(buffer: Any, state: dict[str, Any]) -> None:
+    buffer.reset()
+    for name, values in state["arrays"].items():
+        values = np.asarray(values)
+        getattr(buffer, name)[: len(values)] = values
+    buffer.pos, buffer.full = int(state["pos"]), bool(state["full"])
+    if hasattr(buffer, "generator_ready"):
+        buffer.generator_ready = False
+
+
+def _optimizer_state(optimizer: th.optim.Optimizer) -> dict[str, Any]:
+    saved = optimizer.state_dict()
+    state = {
+        str(index): {
+            name: value.detach().cpu().numpy() if isinstance(value, th.Tensor) else value
+            for name, value in slots.items()
+        }
+        for index, slots in saved["state"].items()
+    }
+    return {"state": state, "param_groups": to_json(saved["param_groups"])}
+
+
+def _load_optimizer(optimizer: th.optim.Optimizer, saved: dict[str, Any], device: Any) -> None:
+    current = optimizer.state_dict()["param_groups"]
+    groups = []
+    for now, old in zip(current, saved["param_groups"], strict=True):
+        group = dict(old)
+        for key, value in now.items():  # JSON turned tuples (Adam's betas) into lists
+            if isinstance(value, tuple) and key in group:
+                group[key] = tuple(group[key])
+        groups.append(group)
+    state = {
+        int(index): {
+            name: th.as_tensor(np.asarray(value), device=device)
+            if isinstance(value, np.ndarray) else value
+            for name, value in slots.items()
+        }
+        for index, slots in saved["state"].items()
+    }
+    optimizer.load_state_dict({"state": state, "param_groups": groups})
