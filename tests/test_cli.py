@@ -53,8 +53,9 @@ def test_bad_arguments_exit_2_with_a_clear_message(args, message, capsys):
     assert message in capsys.readouterr().err
 
 
-@pytest.mark.parametrize("name", ["kash-fig1", "kash-fig2", "kash-statistics"])
+@pytest.mark.parametrize("name", ["kash-fig1", "kash-fig2", "kash-statistics", "kash-congestion"])
 def test_quick_reproduction_holds(name, tmp_path, capsys):
     assert main(["reproduce", name, "--quick", "--out", str(tmp_path)]) == 0, capsys.readouterr()
-    assert (tmp_path / f"{name}.png").stat().st_size > 0
     assert (tmp_path / f"{name}.csv").stat().st_size > 0
+    assert all(png.stat().st_size > 0 for png in tmp_path.glob(f"{name}*.png"))
+    assert list(tmp_path.glob(f"{name}*.png"))

@@ -249,8 +249,9 @@ def test_regret_matching_starts_uniform_and_samples_its_policy():
     learner = RegretMatching(4, 3, mu=1.0, seed=0)
     np.testing.assert_array_equal(learner.policy(), np.full((4, 3), 1 / 3))
     wanted = np.array([[0.7, 0.2, 0.1], [0.1, 0.1, 0.8], [0.3, 0.3, 0.4], [0.05, 0.9, 0.05]])
-    learner.probabilities = wanted.T.copy()  # as if after some rounds ...
-    learner.t, learner.last_actions = 5, np.array([0, 2, 1, 0])  # ... anchored at s_t
+    state = learner.state_dict()  # as if after some rounds, anchored at s_t:
+    state.update(probabilities=wanted.T.copy(), t=np.array(5), last_actions=np.array([0, 2, 1, 0]))
+    learner.load_state_dict(state)
     draws = 20_000
     counts = np.zeros((4, 3))
     for _ in range(draws):

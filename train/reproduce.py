@@ -156,7 +156,7 @@ def write_curves_csv(curves: list[Curve], path: Path) -> Path:
 
 def plot_curves(
     means: dict[str, tuple[np.ndarray, np.ndarray]], path: Path, title: str,
-    floor: float | None = None,
+    floor: float | None = None, ylabel: str = "distance from equilibrium  Σ ρ(a)|a − 8|",
 ) -> Path:
     """Distance from equilibrium against rounds, one line per label."""
     try:
@@ -172,7 +172,7 @@ def plot_curves(
     if floor is not None:
         ax.axhline(floor, color="grey", linestyle=":", linewidth=1, label="exploration floor")
     ax.set_xlabel("round")
-    ax.set_ylabel("distance from equilibrium  Σ ρ(a)|a − 8|")
+    ax.set_ylabel(ylabel)
     ax.set_yscale("log")
     ax.set_title(title)
     ax.legend(fontsize=8)

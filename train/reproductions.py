@@ -1,6 +1,6 @@
 """Every reproduction ``populace reproduce`` knows, by name."""
 
-from populace.train import kash
+from populace.train import kash, kash_congestion
 from populace.train.reproduce import Reproduction
 
-REPRODUCTIONS: dict[str, Reproduction] = {**kash.REPRODUCTIONS}
+REPRODUCTIONS: dict[str, Reproduction] = {**kash.REPRODUCTIONS, **kash_congestion.REPRODUCTIONS}

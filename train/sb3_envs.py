@@ -1,4 +1,4 @@
-"""SB3 ``VecEnv``\ s over Populace games: one slot per agent, so one SB3 policy is shared.
+"""SB3 vector envs over Populace games: one slot per agent, so one SB3 policy is shared.
 
 * :class:`PopulationVecEnv` steps a :class:`~populace.envs.core.PopulationCore` directly: a
   step is one core step over the whole population; the only per-agent Python is the list of
