@@ -353,7 +353,12 @@ class RegretMatching(Learner):
 
 def _inverse_cdf(mass: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     """One draw per column of non-negative weights ``(m, k)`` (overwrites ``mass``)."""
-    cumulative = np.cumsum(mass, axis=0, out=mass)  # down the actions, vectorized over agents
+    m = mass.shape[0]
+    for a in range(1, m):  # cumulative sums down the actions, vectorized over agents
+        mass[a] += mass[a - 1]
     targets = rng.random(mass.shape[1])
-    targets *= cumulative[-1]
-    return (cumulative[:-1] <= targets).sum(axis=0, dtype=np.int64)
+    targets *= mass[-1]
+    choice = np.zeros(mass.shape[1], dtype=np.int64)
+    for a in range(m - 1):
+        choice += mass[a] <= targets
+    return choice

@@ -40,8 +40,10 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--rounds", type=int, default=5000, help="rounds to play")
     train.add_argument("--seed", type=int, default=0, help="seed for the game and learner")
     train.add_argument("--window", type=int, default=250, help="rounds per metrics row")
-    train.add_argument("--out", type=Path, default=None, help="run folder (config, CSV, checkpoints)")
-    train.add_argument("--checkpoint-every", type=int, default=None, help="rounds between checkpoints")
+    train.add_argument("--out", type=Path, default=None, 
+                       help="run folder: config, CSV, checkpoints")
+    train.add_argument("--checkpoint-every", type=int, default=None,
+                       help="rounds between checkpoints")
     train.add_argument("--resume", action="store_true", help="continue the run in --out")
     train.add_argument(
         "--env", action="append", default=[], metavar="KEY=VALUE",

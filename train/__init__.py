@@ -1,7 +1,4 @@
-"""The train loop, its typed results, callbacks and run folders.
-
->>> from populace.train import train, TrainResult  # doctest: +SKIP
-"""
+"""The train loop, its typed results, callbacks and run folders."""
 
 from populace.train.callbacks import Callback, CSVLogger, EarlyStopping, FunctionCallback
 from populace.train.checkpoint import RunFolder, load_checkpoint, save_checkpoint

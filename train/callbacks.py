@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from populace.train.loop import MetricsRow, RunContext, TrainResult
+    from populace.train.results import MetricsRow, RunContext, TrainResult
 
 HOOKS = ("on_start", "on_window", "on_end")
 

@@ -35,28 +35,8 @@ from populace.train.callbacks import CSVLogger, as_callbacks, call_hook, write_m
 from populace.train.checkpoint import RunFolder, load_checkpoint, open_run_folder, run_config
 from populace.train.checks import check_arguments, controlled_group, unwrap_core
 from populace.train.progress import ProgressBar
-from populace.train.results import (
-    COLUMNS,
-    History,
-    MetricsRow,
-    RunContext,
-    Timings,
-    TrainResult,
-)
+from populace.train.results import COLUMNS, History, RunContext, TrainResult
 from populace.train.runner import Runner
-from populace.train.scores import payoff_estimates
-
-__all__ = [
-    "COLUMNS",
-    "History",
-    "MetricsRow",
-    "RunContext",
-    "Timings",
-    "TrainResult",
-    "payoff_estimates",
-    "train",
-    "unwrap_core",
-]
 
 RESUME_KEYS = ("env", "learner", "seed", "window")  # what a resumed run must share
 

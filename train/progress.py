@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, TextIO
 from populace.train.callbacks import Callback
 
 if TYPE_CHECKING:
-    from populace.train.loop import MetricsRow, RunContext, TrainResult
+    from populace.train.results import MetricsRow, RunContext, TrainResult
 
 BAR_WIDTH = 24
 

@@ -78,7 +78,9 @@ class Reproduction:
     summary: str
     run_fn: Callable[..., Report]
 
-    def run(self, *, quick: bool, out_dir: Path, seed: int = 0, workers: int | None = None) -> Report:
+    def run(
+        self, *, quick: bool, out_dir: Path, seed: int = 0, workers: int | None = None
+    ) -> Report:
         out_dir.mkdir(parents=True, exist_ok=True)
         return self.run_fn(quick=quick, out_dir=out_dir, seed=seed, workers=workers)
 

@@ -326,10 +326,6 @@ class SB3Learner(Learner):
             })
 
 
-# config.json records a learner by its class's module: keep the public import path there.
-SB3Learner.__module__ = "populace.train.sb3"
-
-
 def _rows(probabilities: th.Tensor) -> np.ndarray:
     """Float32 probabilities from torch as float64 rows that sum to 1."""
     rows = probabilities.cpu().numpy().astype(np.float64)
