@@ -7,6 +7,8 @@ stage learners on KFH's contribution game.
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import pytest
 
@@ -17,6 +19,7 @@ from populace.agents import (
     StageLearner,
     make_learner,
     mu_from_bounds,
+    regret,
 )
 from populace.envs.contribution_v0 import ContributionCore
 
@@ -233,6 +236,142 @@ def test_regret_matching_follows_the_textbook_formulas():
     np.testing.assert_allclose(policies, expected, rtol=1e-12, atol=1e-12)
 
 
+def test_regret_matching_in_blocks_matches_the_reference(monkeypatch):
+    monkeypatch.setattr(regret, "BLOCK", 4)  # 9 agents in blocks of 4, 4 and 1
+    learner = RegretMatching(9, 4, mu=3.0, delta=0.3, seed=5)
+    assert len(learner._blocks) == 3
+    actions, rewards, policies = run_recorded(learner, 60, np.random.default_rng(1))
+    assert np.array_equal(policies, reference_regret_matching(actions, rewards, 4, 3.0, 0.3, 0.2))
+
+
+def reference_discounted(actions, rewards, m, mu, delta, gamma, discount):
+    """The discounted variant in plain per-agent loops, arranged like the vectorized code."""
+    rounds, n = actions.shape
+    history = np.empty((rounds, n, m))
+    for i in range(n):
+        p = [1.0 / m] * m
+        a_sums = [[0.0] * m for _ in range(m)]  # a_sums[j][k] = Σ_{s=k} p(j)/p(k)·U·scale
+        r_sums = [0.0] * m
+        scale = 1.0  # (1 − λ)^−t
+        for t in range(1, rounds + 1):
+            s = int(actions[t - 1, i])
+            scale /= 1.0 - discount
+            u = float(rewards[t - 1, i]) * scale
+            weight = u / p[s]
+            for j in range(m):
+                if j != s:
+                    a_sums[j][s] += p[j] * weight
+            r_sums[s] += u
+            z = -math.expm1(t * math.log1p(-discount)) / discount  # Σ_τ (1 − λ)^(t−τ)
+            explore = delta / z**gamma
+            keep = 1.0 - explore
+            new = [0.0] * m
+            for k in range(m):
+                if k != s:
+                    c = (a_sums[s][k] - r_sums[s]) * (keep / (z * mu * scale))
+                    new[k] = min(max(c, 0.0), keep / (m - 1)) + explore / m
+            total = 0.0
+            for k in range(m):
+                total += new[k]
+            new[s] = 1.0 - total
+            p = new
+            history[t - 1, i] = p
+    return history
+
+
+def textbook_discounted(actions, rewards, m, mu, delta, gamma, discount):
+    """C_t as a normalized exponentially weighted average of the per-round terms; W too."""
+    rounds, n = actions.shape
+    history = np.empty((rounds, n, m))
+    tables = np.empty((n, m, m))
+    for i in range(n):
+        p = np.full(m, 1.0 / m)
+        c = np.zeros((m, m))
+        w = np.zeros((m, m))  # [k, j] = Σ_{s=k} (1 − λ)^age·p(j)/p(k)·U (diagonal: Σ_{s=j} U)
+        z = 0.0
+        for t in range(1, rounds + 1):
+            s, u = actions[t - 1, i], rewards[t - 1, i]
+            terms = np.zeros((m, m))
+            for j in range(m):
+                for k in range(m):
+                    terms[j, k] = p[j] / p[k] * u * (s == k) - u * (s == j)
+            z = (1 - discount) * z + 1
+            c += (terms - c) / z
+            w *= 1 - discount
+            w[s] += p / p[s] * u
+            h = delta / z**gamma
+            new = np.array([(1 - h) * min(max(c[s, k], 0) / mu, 1 / (m - 1)) + h / m
+                            for k in range(m)])
+            new[s] = 0.0
+            new[s] = 1.0 - new.sum()
+            p = new
+            history[t - 1, i] = p
+        tables[i] = w
+    return history, tables
+
+
+@pytest.mark.parametrize("discount, gamma", [(0.1, 0.2), (0.5, 0.0), (0.003, 0.25)])
+def test_discounted_regret_matching_matches_a_per_agent_reference_exactly(discount, gamma):
+    n, m, mu, delta = 7, 4, 2.0, 0.2
+    learner = RegretMatching(n, m, mu=mu, delta=delta, gamma=gamma, discount=discount, seed=3)
+    learner._rescale_exponent = 3  # rescale every few rounds: exact, so nothing may change
+    actions, rewards, policies = run_recorded(learner, 60, np.random.default_rng(2))
+    assert learner.scale <= 2.0**4
+    expected = reference_discounted(actions, rewards, m, mu, delta, gamma, discount)
+    assert np.array_equal(policies, expected)
+
+
+def test_discounted_regret_matching_follows_the_weighted_average():
+    n, m, mu, delta, gamma, discount = 5, 3, 2.0, 0.2, 0.2, 0.05
+    learner = RegretMatching(n, m, mu=mu, delta=delta, gamma=gamma, discount=discount, seed=2)
+    actions, rewards, policies = run_recorded(learner, 40, np.random.default_rng(4))
+    expected, tables = textbook_discounted(actions, rewards, m, mu, delta, gamma, discount)
+    np.testing.assert_allclose(policies, expected, rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(learner.regret_table(), tables, rtol=1e-12, atol=1e-9)
+    assert learner.effective_rounds() == pytest.approx((1 - (1 - discount) ** 40) / discount)
+
+
+def test_a_tiny_discount_is_almost_the_time_average():
+    plain = RegretMatching(6, 4, mu=2.0, seed=1)
+    actions, rewards, policies = run_recorded(plain, 50, np.random.default_rng(3))
+    discounted = RegretMatching(6, 4, mu=2.0, discount=1e-9, seed=1)
+    for a, r in zip(actions, rewards, strict=True):
+        discounted.update(a, r)
+    np.testing.assert_allclose(discounted.policy(), policies[-1], atol=1e-6)
+
+
+@pytest.mark.parametrize("discount, rounds", [(0.1, 20_000), (0.9, 5_000)])
+def test_discounted_regret_matching_stays_finite_on_the_simplex(discount, rounds):
+    core = ContributionCore(n_agents=10, payoff="average")
+    core.max_cycles = 10**6
+    learner = make_learner("regret", core, seed=0, discount=discount)
+    core.reset(seed=0)
+    low, total = 1.0, 0.0
+    for _ in range(rounds):
+        actions = learner.act()
+        learner.update(actions, core.step({"agent": actions}).rewards["agent"])
+        p = learner.probabilities
+        low = min(low, p.min())
+        total = max(total, np.abs(p.sum(axis=0) - 1).max())
+    assert low > 0 and total < 1e-12
+    assert np.isfinite(learner.probabilities).all()
+    assert 1.0 <= learner.scale <= 2.0**256 / (1 - discount)  # rescaled along the way
+    assert np.isfinite(learner.regret_table()).all()
+    assert learner.effective_rounds() == pytest.approx(1 / discount)
+
+
+def test_inverse_cdf_draws_by_cumulative_weight_for_few_and_many_columns():
+    for k in (7, 300):  # whole-array calls below 256 columns, a loop over the actions above
+        weights = np.random.default_rng(k).random((5, k))
+        weights[2, : k // 2] = 0.0
+        drawn = regret._inverse_cdf(weights.copy(), np.random.default_rng(0))
+        targets = np.random.default_rng(0).random(k) * weights.sum(axis=0)
+        cumulative = np.cumsum(weights, axis=0)
+        expected = [int((cumulative[:-1, c] <= targets[c]).sum()) for c in range(k)]
+        assert drawn.tolist() == expected
+        assert (drawn[: k // 2] != 2).all()
+
+
 def test_regret_matching_accepts_any_actions_not_only_its_own():
     n, m = 6, 5
     rng = np.random.default_rng(7)
@@ -290,6 +429,7 @@ def make_both(seed: int | None = 0) -> list[Learner]:
         StageLearner(50, 6, epsilon=0.3, tau=7, seed=seed),
         StageLearner(50, 6, epsilon=0.3, tau=7, use_statistics=True, seed=seed),
         RegretMatching(50, 6, mu=2.0, seed=seed),
+        RegretMatching(50, 6, mu=2.0, discount=0.2, seed=seed),
     ]
 
 
@@ -304,9 +444,10 @@ def drive(learner: Learner, rounds: int, rng: np.random.Generator) -> list[np.nd
     return played
 
 
-@pytest.mark.parametrize("index", range(3))
+@pytest.mark.parametrize("index", range(4))
 def test_checkpoint_resumes_bit_identically(index):
     learner = make_both()[index]
+    learner._rescale_exponent = 5  # the discounted one rescales often; the resumed one never
     drive(learner, 25, np.random.default_rng(0))  # mid-stage (tau = 7) and mid-run
     state = learner.state_dict()
     expected = drive(learner, 30, np.random.default_rng(1))
@@ -317,7 +458,7 @@ def test_checkpoint_resumes_bit_identically(index):
     np.testing.assert_array_equal(fresh.policy(), learner.policy())
 
 
-@pytest.mark.parametrize("index", range(3))
+@pytest.mark.parametrize("index", range(4))
 def test_same_seed_same_actions(index):
     first = drive(make_both(seed=11)[index], 20, np.random.default_rng(0))
     second = drive(make_both(seed=11)[index], 20, np.random.default_rng(0))
@@ -334,6 +475,13 @@ def test_checkpoint_of_another_configuration_is_refused():
     state["weighted_sums"] = state["weighted_sums"][:, :2]
     with pytest.raises(ValueError, match="weighted_sums"):
         RegretMatching(5, 3, mu=1.0).load_state_dict(state)
+    plain = RegretMatching(5, 3, mu=1.0).state_dict()
+    with pytest.raises(ValueError, match="discount"):
+        RegretMatching(5, 3, mu=1.0, discount=0.1).load_state_dict(plain)
+    state = RegretMatching(5, 3, mu=1.0, discount=0.1).state_dict()
+    state["scale"] = np.array(np.inf)
+    with pytest.raises(ValueError, match="scale"):
+        RegretMatching(5, 3, mu=1.0, discount=0.1).load_state_dict(state)
 
 
 def test_memory_per_agent_and_action():
@@ -362,6 +510,9 @@ def test_make_learner_sizes_from_the_core_and_fills_mu():
     lo, hi = core.payoff_bounds()
     assert strict.mu > 2 * max(abs(lo), abs(hi)) * 19
     assert make_learner("regret", core, mu=7.0).mu == 7.0
+    responsive = make_learner("regret", core, discount=0.01)
+    assert responsive.discount == 0.01 and responsive.config()["discount"] == 0.01
+    assert make_learner("regret", core).discount is None
     built = RegretMatching.for_bounds(30, 20, core.payoff_bounds(), mu_rule="hart-mas-colell")
     assert built.mu == strict.mu
     with pytest.raises(ValueError, match="hi"):
@@ -400,6 +551,10 @@ def test_make_learner_rejects_unknown_names_and_keywords():
         (RegretMatching, {"mu": 1.0, "delta": 1.5}, ValueError, "delta .* got 1.5"),
         (RegretMatching, {"mu": 1.0, "gamma": -0.1}, ValueError, "gamma .* got -0.1"),
         (RegretMatching, {"mu": None}, TypeError, "mu must be a real number"),
+        (RegretMatching, {"mu": 1.0, "discount": 0.0}, ValueError, r"discount must be in \(0, 1\)"),
+        (RegretMatching, {"mu": 1.0, "discount": 1.0}, ValueError, "discount .* got 1.0"),
+        (RegretMatching, {"mu": 1.0, "discount": -0.5}, ValueError, "discount .* got -0.5"),
+        (RegretMatching, {"mu": 1.0, "discount": "0.1"}, TypeError, "discount must be a real"),
     ],
 )
 def test_bad_learner_arguments(cls, kwargs, error, message):
