@@ -14,6 +14,10 @@ from populace.agents.stage import StageLearner
 
 LEARNERS: dict[str, type[Learner]] = {"stage": StageLearner, "regret": RegretMatching}
 
+# Stable-Baselines3 algorithms with parameter sharing (populace.train.sb3.SB3Learner); they need
+# the ``baselines`` extra, so they are imported only when asked for.
+BASELINES = ("ppo", "a2c", "dqn")
+
 # keyword arguments each learner accepts besides n_agents, n_actions and seed
 _OPTIONS: dict[str, tuple[str, ...]] = {
     "stage": ("epsilon", "tau", "use_statistics"),
@@ -21,6 +25,7 @@ _OPTIONS: dict[str, tuple[str, ...]] = {
 }
 
 __all__ = [
+    "BASELINES",
     "LEARNERS",
     "Learner",
     "RegretMatching",
@@ -33,6 +38,9 @@ __all__ = [
 def make_learner(name: str, core: Any, *, seed: int | None = None, **kwargs: Any) -> Learner:
     """A learner called ``name`` for the agents of ``core`` (an array core with one group).
 
+    ``name`` is a key of :data:`LEARNERS` or one of :data:`BASELINES` (keyword arguments then
+    go to ``SB3Learner`` and the SB3 algorithm).
+
     ``n_agents`` and ``n_actions`` come from ``core.groups[0]`` (a ``Discrete`` action space).
     For ``"regret"``, μ defaults to ``mu_from_bounds(core.payoff_bounds(), n_actions)``;
     pass ``mu=`` to set it, or ``mu_rule="hart-mas-colell"`` for the theorem's bound.
@@ -41,8 +49,14 @@ def make_learner(name: str, core: Any, *, seed: int | None = None, **kwargs: Any
     >>> make_learner("stage", ContributionCore(n_agents=10), seed=0, tau=100).tau
     100
     """
+    if name in BASELINES:
+        from populace.train.sb3 import SB3Learner
+
+        return SB3Learner(core, name, seed=seed, **kwargs)
     if name not in LEARNERS:
-        raise ValueError(f"unknown learner {name!r}; choose one of {sorted(LEARNERS)}")
+        raise ValueError(
+            f"unknown learner {name!r}; choose one of {sorted(LEARNERS) + list(BASELINES)}"
+        )
     unknown = sorted(set(kwargs) - set(_OPTIONS[name]))
     if unknown:
         raise ValueError(

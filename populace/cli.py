@@ -72,7 +72,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def cmd_list(args: argparse.Namespace) -> int:
-    from populace.agents import LEARNERS
+    from populace.agents import BASELINES, LEARNERS
     from populace.train.reproductions import REPRODUCTIONS
 
     print("games (PettingZoo id | Gymnasium id):")
@@ -81,6 +81,9 @@ def cmd_list(args: argparse.Namespace) -> int:
     print("learners:")
     for name, cls in LEARNERS.items():
         print(f"  {name:24s} {_summary(cls)}")
+    for name in BASELINES:
+        print(f"  {name:24s} Stable-Baselines3 {name.upper()}, one network shared by all agents "
+              "(needs the baselines extra)")
     print("reproductions:")
     for name, reproduction in REPRODUCTIONS.items():
         print(f"  {name:24s} {reproduction.summary}")

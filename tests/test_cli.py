@@ -38,6 +38,15 @@ def test_train_passes_game_and_learner_keywords(tmp_path):
     assert main(args) == 0
 
 
+def test_train_an_sb3_baseline_through_the_same_command(tmp_path):
+    pytest.importorskip("stable_baselines3")
+    args = ["train", "contribution_v0", "--learner", "ppo", "--agents", "10", "--rounds", "64",
+            "--window", "32", "--learner-kw", "n_steps=16", "--learner-kw", "gamma=0.0",
+            "--out", str(tmp_path / "ppo")]
+    assert main(args) == 0
+    assert (tmp_path / "ppo" / "metrics.csv").read_text().count("\n") == 3
+
+
 @pytest.mark.parametrize(
     ("args", "message"),
     [
