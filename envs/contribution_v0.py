@@ -43,6 +43,8 @@ class ContributionCore(AnonymousGameCore):
     earns u(x, y) = 2·x·y − c(x) with c(0)=0, c(1)=1, c(x)=(x−1)² for 2 ≤ x ≤ 8 and
     c(x) = x² + 2n for x > 8 (n = number of agents, as printed in the paper). From uniform play
     the best-reply path leads to everyone contributing 8, the equilibrium KFH measure against.
+    Everyone contributing 0 is an equilibrium too, and so, while the offset 2n is small
+    (n < 54), is everyone contributing any y > 8 with y² − 2n ≥ 16y − 49 (y ≥ 14 at n = 10).
 
     ## Action Space
 

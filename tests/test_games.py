@@ -342,3 +342,13 @@ def test_docstring_examples_run(module_name):  # parametrized over GAMES by conf
         runner.run(test, out=output.write)
     assert examples > 0, f"{module_name} has no >>> examples"
     assert runner.failures == 0, output.getvalue()
+
+
+@pytest.mark.parametrize(("n_agents", "high_equilibria"), [(10, list(range(14, 20))), (54, [])])
+def test_small_populations_have_high_contribution_equilibria(n_agents, high_equilibria):
+    """With the offset 2n, all-y for y > 8 is an equilibrium exactly when y² − 2n ≥ 16y − 49."""
+    core = contribution_v0.ContributionCore(n_agents=n_agents)
+    pure = np.eye(20)
+    symmetric = [y for y in range(20)
+                 if exploitability(core.expected_payoffs, pure[y]) <= 1e-9]
+    assert symmetric == [0, 8, *high_equilibria]
