@@ -12,7 +12,7 @@ import gymnasium as gym
 import numpy as np
 
 from populace.envs.core import PopulationCore
-from populace.envs.policies import PolicyFn, as_policy
+from populace.envs.policies import PolicyFn, as_policy, role_policies_for
 
 
 class FocalEnv(gym.Env):
@@ -48,18 +48,7 @@ class FocalEnv(gym.Env):
                 population_policy, group.action_space, group.size - 1, "population_policy"
             )
         }
-        role_policies = dict(role_policies or {})
-        for other in core.groups:
-            if other.name == group.name:
-                continue
-            if other.name not in role_policies:
-                raise ValueError(f"role_policies needs a policy for group {other.name!r}")
-            self._policies[other.name] = as_policy(
-                role_policies.pop(other.name), other.action_space, other.size,
-                f"role_policies[{other.name!r}]",
-            )
-        if role_policies:
-            raise ValueError(f"role_policies names unknown groups {sorted(role_policies)}")
+        self._policies.update(role_policies_for(core, group.name, role_policies))
         self._observations: dict[str, np.ndarray] = {}
 
     def reset(

@@ -60,3 +60,21 @@ def _mixed_strategy(probabilities: np.ndarray, start: int) -> PolicyFn:
         return np.searchsorted(cumulative, draws, side="right").astype(np.int64) + start
 
     return mixed
+
+
+def role_policies_for(core: Any, learning_group: str, role_policies: Any) -> dict[str, PolicyFn]:
+    """One policy per group other than ``learning_group``, from ``{group: policy spec}``."""
+    given = dict(role_policies or {})
+    policies = {}
+    for group in core.groups:
+        if group.name == learning_group:
+            continue
+        if group.name not in given:
+            raise ValueError(f"role_policies needs a policy for group {group.name!r}")
+        policies[group.name] = as_policy(
+            given.pop(group.name), group.action_space, group.size,
+            f"role_policies[{group.name!r}]",
+        )
+    if given:
+        raise ValueError(f"role_policies names unknown groups {sorted(given)}")
+    return policies

@@ -15,7 +15,7 @@ from gymnasium.vector import AutoresetMode, VectorEnv
 from gymnasium.vector.utils import batch_space
 
 from populace.envs.core import PopulationCore
-from populace.envs.policies import PolicyFn, as_policy
+from populace.envs.policies import role_policies_for
 
 
 class PopulationVectorEnv(VectorEnv):
@@ -41,16 +41,7 @@ class PopulationVectorEnv(VectorEnv):
         self.render_mode = core.render_mode
         self.single_action_space = chosen.action_space
         self.single_observation_space = chosen.observation_space
-        role_policies = dict(role_policies or {})
-        self._policies: dict[str, PolicyFn] = {}
-        for other in core.groups:
-            if other.name != chosen.name:
-                self._policies[other.name] = as_policy(
-                    role_policies.pop(other.name, None), other.action_space, other.size,
-                    f"role_policies[{other.name!r}]",
-                )
-        if role_policies:
-            raise ValueError(f"role_policies names unknown groups {sorted(role_policies)}")
+        self._policies = role_policies_for(core, chosen.name, role_policies)
         self._observations: dict[str, np.ndarray] = {}
         self._autoreset = False
 

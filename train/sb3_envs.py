@@ -23,7 +23,7 @@ from stable_baselines3.common.vec_env import VecEnv, VecEnvWrapper
 from stable_baselines3.common.vec_env.base_vec_env import VecEnvIndices, VecEnvStepReturn
 
 from populace.envs.core import PopulationCore
-from populace.envs.policies import PolicyFn, as_policy
+from populace.envs.policies import role_policies_for
 from populace.train.checks import unwrap_core
 
 
@@ -34,8 +34,7 @@ class PopulationVecEnv(VecEnv):
         env: a core, or any Populace face (anything :func:`populace.train.unwrap_core` opens).
         group: the group whose agents are the slots (default: the core's first group).
         role_policies: fixed policies of the other groups, keyed by group name (the forms
-            :func:`populace.envs.policies.as_policy` accepts; default: each game's documented
-            population policy).
+            :func:`populace.envs.policies.as_policy` accepts); required for every other group.
 
     SB3 semantics: ``step`` returns ``(obs, rewards, dones, infos)``; when the episode ends
     (all slots at once) ``dones`` is True everywhere, the returned observations are those of
@@ -56,16 +55,7 @@ class PopulationVecEnv(VecEnv):
         chosen = core.group(group) if group else core.groups[0]
         self.core: PopulationCore = core
         self.group = chosen.name
-        others = dict(role_policies or {})
-        self._policies: dict[str, PolicyFn] = {}
-        for other in core.groups:
-            if other.name != chosen.name:
-                self._policies[other.name] = as_policy(
-                    others.pop(other.name, None), other.action_space, other.size,
-                    f"role_policies[{other.name!r}]",
-                )
-        if others:
-            raise ValueError(f"role_policies names unknown groups {sorted(others)}")
+        self._policies = role_policies_for(core, chosen.name, role_policies)
         self._observations: dict[str, np.ndarray] = {}
         self._actions: np.ndarray | None = None
         super().__init__(chosen.size, chosen.observation_space, chosen.action_space)
