@@ -22,7 +22,14 @@ import numpy as np
 import pettingzoo
 import pytest
 from gymnasium.utils.env_checker import check_env
-from pettingzoo.test import api_test, max_cycles_test, parallel_api_test, state_test
+from pettingzoo.test import (
+    api_test,
+    max_cycles_test,
+    parallel_api_test,
+    parallel_seed_test,
+    seed_test,
+    state_test,
+)
 
 from populace.envs.anonymous import PAYOFF_MODES, AnonymousGameCore
 from populace.envs.policies import as_policy
@@ -81,6 +88,13 @@ def test_max_cycles_and_state(case):
     )
     max_cycles_test(bound)
     state_test(case.module.env(**case.kwargs), case.parallel(), num_cycles=10)
+
+
+@pytest.mark.filterwarnings("ignore::UserWarning")
+def test_pettingzoo_seed_tests(case):
+    """PettingZoo's own seed tests (the parallel one checks a single step; see below for ours)."""
+    parallel_seed_test(partial(case.module.parallel_env, **case.kwargs))
+    seed_test(partial(case.module.env, **case.kwargs), num_cycles=20)
 
 
 def test_pettingzoo_make(case):
