@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from populace.bench_rows import (
@@ -114,7 +115,7 @@ def to_markdown(results: dict[str, list], meta: dict[str, Any]) -> str:
            "medians unless marked.", ""]
     ours = {r.n_agents: r for r in results["dict"]
             if r.payoff == "average" and r.action_type == "int"}
-    sections = [
+    sections: list[tuple[str, str, Callable[[list], list[str]]]] = [
         ("core", "Array core vs bare numpy kernel (contribution_v0, observe='none')",
          _core_table),
         ("congestion", "Congestion step vs a sort (congestion_v0, observe='none')",
