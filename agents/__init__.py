@@ -21,7 +21,7 @@ BASELINES = ("ppo", "a2c", "dqn")
 # keyword arguments each learner accepts besides n_agents, n_actions and seed
 _OPTIONS: dict[str, tuple[str, ...]] = {
     "stage": ("epsilon", "tau", "use_statistics"),
-    "regret": ("mu", "mu_rule", "delta", "gamma", "discount"),
+    "regret": ("mu", "mu_rule", "delta", "gamma", "discount", "baseline"),
 }
 
 __all__ = [

@@ -36,6 +36,23 @@ discount; stage learners reach 0.3). An explored action k enters the regrets wit
 p(j)/p(k) in the hundreds, so with a short memory one lucky sample moves the agent to k,
 whether or not k is better; the agents drift among the actions that pay anything at all.
 
+**Payoff baseline** (``baseline="running_mean"``; *ours*, the control-variate baseline of
+policy-gradient methods applied here; neither KFH nor Hart & Mas-Colell describe it). Each agent
+replaces U_τ by U_τ − b_{τ−1}, where b_{τ−1} is its own average realized payoff over rounds
+1..τ−1 (0 before the first round), weighted like the regrets (b_t = b_{t−1} + (U_t − b_{t−1})/Z_t,
+so with a discount it is the same exponentially weighted mean). Because b_{τ−1} is fixed before
+s_τ is drawn, E[p(j)/p(k)·b·1{s=k} − b·1{s=j}] = p(j)·b − p(j)·b = 0: the shift leaves the
+regrets unbiased, as a constant shift would. It removes most of their variance when payoffs sit
+far from 0: an explored action k enters C(j, k) with weight p(j)/p(k), often in the hundreds,
+times U; with the baseline that is times U − b, the gain over the agent's usual payoff, which is
+negative as often as positive. On the contribution game (N = 100, average payoffs, 3 seeds,
+μ = 1, δ = 0.02) the baseline takes the distance from equilibrium after 5000 rounds from 3.2 to
+1.7 without a discount, and with ``discount=0.002``–``0.003`` to ≈ 1.8 after 2000 rounds and
+≈ 1.0–1.1 after 5000 (≈ 0.8–1.0 after 10⁴), with the agents spread over contributions 6, 7
+and 8: closer to KFH's picture (quick, less tight convergence than stage learners' 0.3). With
+the default μ and δ it helps less (2.8 → 2.5 after 5000 rounds). Default ``"none"``: the
+procedure as written above, bit for bit.
+
 **Bookkeeping.** Per agent we keep W[k, j] = Σ_{τ≤t, s_τ=k} p_τ(j)/p_τ(k)·U_τ, an m×m table
 whose diagonal W[j, j] = Σ_{s_τ=j} U_τ is kept exact, so that C_t(j, k) = (W[k, j] − W[j, j])/t.
 A round adds to row s_t of W and then reads column s_t. Both live in caches that are contiguous
@@ -66,6 +83,7 @@ from populace.agents.base import (
 from populace.envs.validation import check_int
 
 MU_RULES = ("kfh", "hart-mas-colell")
+PAYOFF_BASELINES = ("none", "running_mean")  # see RegretMatching (baseline=)
 MU_SCALE = 0.1  # the "kfh" rule: μ = MU_SCALE · (hi − lo), see mu_from_bounds
 BLOCK = 8192  # agents per block of the per-action arithmetic in update
 RESCALE_EXPONENT = 256  # with a discount, W's stored form is divided by 2^256 when it grows past it
@@ -115,6 +133,10 @@ class RegretMatching(Learner):
         discount: None (default) for Hart & Mas-Colell's time average; λ in (0, 1) for the
             responsive variant (*ours*, see the module docstring): the regrets average the
             past with weights (1 − λ)^age, and Z_t = (1 − (1 − λ)^t)/λ replaces t.
+        baseline: ``"none"`` (default) uses the payoffs as they are; ``"running_mean"``
+            (*ours*, see the module docstring) subtracts from each payoff the agent's own
+            average payoff of the earlier rounds, weighted like the regrets. Unbiased, and much
+            less noisy when payoffs are far from 0.
         seed: seed of the learner's own generator.
 
     Defaults δ = 0.1 and γ = 0.2 lie inside Hart & Mas-Colell's conditions (0 < δ < 1,
@@ -146,6 +168,7 @@ class RegretMatching(Learner):
         delta: float = 0.1,
         gamma: float = 0.2,
         discount: float | None = None,
+        baseline: str = "none",
         seed: int | None = None,
     ) -> None:
         n_agents = check_int("n_agents", n_agents, minimum=1)
@@ -157,8 +180,13 @@ class RegretMatching(Learner):
         self.discount = None if discount is None else check_number(
             "discount", discount, low=0.0, high=1.0, low_open=True, high_open=True
         )
+        if baseline not in PAYOFF_BASELINES:
+            raise ValueError(f"baseline must be one of {list(PAYOFF_BASELINES)}, got {baseline!r}")
+        self.baseline = baseline
         n, m = n_agents, n_actions
         self.t = 0
+        # b_i: agent i's average realized payoff so far, weighted like the regrets (baseline only)
+        self.baseline_values = np.zeros(n) if baseline == "running_mean" else None
         self.scale = 1.0  # W = weighted_sums / scale (1 without a discount)
         self.probabilities = np.full((m, n), 1.0 / m)  # action-major: [k, i] = p_i(k)
         self.last_actions = np.full(n, -1, dtype=np.int64)  # s_t (-1 before the first round)
@@ -241,6 +269,12 @@ class RegretMatching(Learner):
         per-action arithmetic runs (:meth:`_learn`) while its rows are still in cache.
         """
         played, payoffs = check_round(self.n_agents, self.n_actions, actions, rewards)
+        self.t += 1
+        rounds = self.effective_rounds()
+        if self.baseline_values is not None:  # U − b_{t−1}, then b_t = b_{t−1} + (U − b_{t−1})/Z_t
+            shifted = payoffs - self.baseline_values
+            self.baseline_values += shifted / rounds
+            payoffs = shifted
         if self.discount is not None:
             if self.scale > 2.0**self._rescale_exponent:
                 self._rescale()
@@ -252,8 +286,6 @@ class RegretMatching(Learner):
             ends = [movers.size]
         else:
             ends = np.searchsorted(movers, self._block_ends).tolist()
-        self.t += 1
-        rounds = self.effective_rounds()
         explore = self.delta / rounds**self.gamma
         keep = 1.0 - explore
         factor = keep / (rounds * self.mu * self.scale)  # keep·C_t/μ per stored difference
@@ -350,10 +382,13 @@ class RegretMatching(Learner):
 
     # ------------------------------------------------------------------ state
     def config(self) -> dict[str, Any]:
-        return {
+        config = {
             **super().config(), "mu": self.mu, "delta": self.delta, "gamma": self.gamma,
             "discount": self.discount,
         }
+        if self.baseline != "none":  # absent by default: older checkpoints still load
+            config["baseline"] = self.baseline
+        return config
 
     def _arrays(self) -> dict[str, np.ndarray]:
         arrays = {
@@ -364,6 +399,8 @@ class RegretMatching(Learner):
         }
         if self.discount is not None:
             arrays["scale"] = np.array(self.scale)
+        if self.baseline_values is not None:
+            arrays["baseline_values"] = self.baseline_values.copy()
         return arrays
 
     def _load_arrays(self, arrays: dict[str, np.ndarray]) -> None:
@@ -375,6 +412,11 @@ class RegretMatching(Learner):
         scale = 1.0
         if self.discount is not None:
             scale = float(checkpoint_array("scale", arrays, (), np.float64))
+        values = None
+        if self.baseline_values is not None:
+            values = checkpoint_array("baseline_values", arrays, (n,), np.float64)
+            if not np.isfinite(values).all():
+                raise ValueError("checkpoint 'baseline_values' must be finite")
         if t < 0:
             raise ValueError(f"checkpoint 't' must be >= 0, got {t}")
         low = 0 if t > 0 else -1
@@ -386,6 +428,8 @@ class RegretMatching(Learner):
             raise ValueError(f"checkpoint 'scale' must be finite and positive, got {scale}")
         self.t, self.last_actions, self.probabilities = t, last, probabilities
         self.weighted_sums, self.scale = table, scale
+        if values is not None:
+            self.baseline_values = values.copy()
         self._cached.fill(-1)  # the caches refill from W on the next update
         if t > 0:
             self._stay = probabilities.reshape(-1).take(last * n + self._agents)

@@ -423,6 +423,116 @@ def test_regret_matching_learns_a_dominant_action():
     assert counts[2] / counts.sum() > 0.8
 
 
+# ====================================================================== payoff baseline
+def baseline_shifted(rewards, discount=None):
+    """U_t − b_{t−1} per agent, b the agent's running (discounted) mean payoff; plain loops."""
+    rounds, n = rewards.shape
+    shifted = np.empty_like(rewards)
+    for i in range(n):
+        b = 0.0
+        for t in range(rounds):
+            u = float(rewards[t, i])
+            # Z_t = Σ_{τ≤t} (1 − λ)^{t−τ}, in the closed form (1 − (1 − λ)^t)/λ
+            z = t + 1.0
+            if discount is not None:
+                z = -math.expm1((t + 1) * math.log1p(-discount)) / discount
+            shifted[t, i] = u - b
+            b += (u - b) / z
+    return shifted
+
+
+def test_baseline_is_the_mean_of_the_earlier_payoffs():
+    rewards = np.random.default_rng(0).normal(size=(30, 4)) * 5 + 40
+    means = np.vstack([np.zeros(4), np.cumsum(rewards, axis=0)[:-1] / np.arange(1, 30)[:, None]])
+    np.testing.assert_allclose(baseline_shifted(rewards), rewards - means, rtol=1e-12, atol=1e-11)
+
+
+@pytest.mark.parametrize("mu, delta, gamma", [(3.0, 0.3, 0.2), (0.5, 0.02, 0.25)])
+def test_baseline_matches_a_per_agent_reference_exactly(mu, delta, gamma):
+    n, m = 9, 4
+    learner = RegretMatching(n, m, mu=mu, delta=delta, gamma=gamma, baseline="running_mean", seed=5)
+    actions, rewards, policies = run_recorded(learner, 60, np.random.default_rng(1))
+    expected = reference_regret_matching(actions, baseline_shifted(rewards), m, mu, delta, gamma)
+    assert np.array_equal(policies, expected)
+    np.testing.assert_allclose(learner.baseline_values, rewards.mean(axis=0), rtol=1e-12)
+    # the baseline changes the policies (rewards here are not centred)
+    plain = reference_regret_matching(actions, rewards, m, mu, delta, gamma)
+    assert not np.allclose(policies, plain)
+
+
+def test_discounted_baseline_matches_a_per_agent_reference_exactly():
+    n, m, mu, delta, gamma, discount = 7, 4, 2.0, 0.2, 0.2, 0.1
+    learner = RegretMatching(
+        n, m, mu=mu, delta=delta, gamma=gamma, discount=discount, baseline="running_mean", seed=3
+    )
+    learner._rescale_exponent = 3
+    actions, rewards, policies = run_recorded(learner, 60, np.random.default_rng(2))
+    shifted = baseline_shifted(rewards, discount)
+    expected = reference_discounted(actions, shifted, m, mu, delta, gamma, discount)
+    assert np.array_equal(policies, expected)
+
+
+def test_baseline_in_blocks_matches_the_reference(monkeypatch):
+    monkeypatch.setattr(regret, "BLOCK", 4)
+    learner = RegretMatching(9, 4, mu=3.0, delta=0.3, baseline="running_mean", seed=5)
+    actions, rewards, policies = run_recorded(learner, 40, np.random.default_rng(1))
+    expected = reference_regret_matching(actions, baseline_shifted(rewards), 4, 3.0, 0.3, 0.2)
+    assert np.array_equal(policies, expected)
+
+
+@pytest.mark.parametrize("discount", [None, 0.2])
+def test_baseline_checkpoint_resumes_bit_identically(discount):
+    def make(seed):
+        return RegretMatching(50, 6, mu=2.0, discount=discount, baseline="running_mean", seed=seed)
+
+    learner = make(0)
+    learner._rescale_exponent = 5
+    drive(learner, 25, np.random.default_rng(0))
+    state = learner.state_dict()
+    assert state["config"]["baseline"] == "running_mean" and "baseline_values" in state
+    expected = drive(learner, 30, np.random.default_rng(1))
+    fresh = make(99)
+    fresh.load_state_dict(state)
+    resumed = drive(fresh, 30, np.random.default_rng(1))
+    assert all(np.array_equal(a, b) for a, b in zip(expected, resumed, strict=True))
+    np.testing.assert_array_equal(fresh.policy(), learner.policy())
+    np.testing.assert_array_equal(fresh.baseline_values, learner.baseline_values)
+    with pytest.raises(ValueError, match="checkpoint was saved with"):
+        RegretMatching(50, 6, mu=2.0, discount=discount, seed=0).load_state_dict(state)
+    del state["baseline_values"]
+    with pytest.raises(ValueError, match="baseline_values"):
+        make(0).load_state_dict(state)
+
+
+def test_default_has_no_baseline_in_its_checkpoint():
+    state = RegretMatching(5, 3, mu=1.0).state_dict()
+    assert "baseline" not in state["config"] and "baseline_values" not in state
+    with pytest.raises(ValueError, match="baseline must be one of"):
+        RegretMatching(5, 3, mu=1.0, baseline="mean")
+    core = ContributionCore(n_agents=5, payoff="average")
+    assert make_learner("regret", core, baseline="running_mean").baseline == "running_mean"
+    assert make_learner("regret", core).baseline == "none"
+
+
+@pytest.mark.parametrize("discount", [None, 0.01])
+def test_baseline_stays_on_the_simplex(discount):
+    core = ContributionCore(n_agents=20, payoff="average")
+    core.max_cycles = 10**6
+    learner = make_learner(
+        "regret", core, seed=0, mu=1.0, delta=0.02, discount=discount, baseline="running_mean"
+    )
+    core.reset(seed=0)
+    low, total = 1.0, 0.0
+    for _ in range(3000):
+        actions = learner.act()
+        learner.update(actions, core.step({"agent": actions}).rewards["agent"])
+        p = learner.probabilities
+        low = min(low, p.min())
+        total = max(total, np.abs(p.sum(axis=0) - 1).max())
+    assert low > 0 and total < 1e-12
+    assert np.isfinite(learner.baseline_values).all()
+
+
 # ====================================================================== both learners
 def make_both(seed: int | None = 0) -> list[Learner]:
     return [
