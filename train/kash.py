@@ -1,8 +1,9 @@
 """Kash, Friedman & Halpern (2011), §4: learning in the contribution game.
 
 * ``kash-fig1`` — average payoffs, stage learners (ε=0.05, τ=250) and regret matching for
-  N ∈ {2, 10, 100, 1000}: distance from equilibrium falls with N; N=100 gets near the
-  exploration floor within a few thousand rounds; regret matching converges less tightly.
+  N ∈ {2, 10, 100, 1000} (plus our responsive regret variant at N=100): distance from
+  equilibrium falls with N; N=100 gets near the exploration floor within a few thousand
+  rounds; regret matching converges less tightly.
 * ``kash-fig2`` — random matching, stage learners with ε=0.01, τ=2000: convergence takes about
   ten times longer (≈20,000 rounds).
 * ``kash-statistics`` — random matching, but agents see the previous round's action histogram
@@ -39,6 +40,9 @@ from populace.train.reproduce import (
 
 WINDOW = 250
 FIG1_STAGE = {"epsilon": 0.05, "tau": 250}
+# Our responsive variant of regret matching (a payoff baseline and a discount, see
+# agents/regret.py): KFH's no-regret learners used unspecified improvements of Greenwald et al.
+RESPONSIVE_REGRET = {"baseline": "running_mean", "mu": 1.0, "delta": 0.02, "discount": 0.002}
 FIG2_STAGE = {"epsilon": 0.01, "tau": 2000}
 STATISTICS_STAGE = {"epsilon": 0.01, "tau": 250, "use_statistics": True}
 
@@ -84,6 +88,8 @@ def fig1(*, quick: bool, out_dir: Path, seed: int, workers: int | None) -> Repor
     for n in sizes:
         jobs += jobs_for(f"stage N={n}", "average", n, "stage", FIG1_STAGE, rounds, runs, seed)
         jobs += jobs_for(f"regret N={n}", "average", n, "regret", {}, rounds, runs, seed)
+    jobs += jobs_for("responsive regret N=100", "average", 100, "regret", RESPONSIVE_REGRET,
+                     rounds, runs, seed)
     curves = run_jobs(jobs, workers)
     means = mean_curves(curves)
     files = _save(curves, out_dir, "kash-fig1", "Contribution game, average payoff (KFH Fig. 1)",
@@ -92,6 +98,7 @@ def fig1(*, quick: bool, out_dir: Path, seed: int, workers: int | None) -> Repor
     near_floor = floor(FIG1_STAGE["epsilon"]) + 0.1
     reached = rounds_to_reach(*means["stage N=100"], threshold=near_floor)
     regret_late = late_distance(means, "regret N=100")
+    responsive_late = late_distance(means, "responsive regret N=100")
     falls = all(late[a] > late[b] for a, b in zip(sizes[:3], sizes[1:3], strict=False))
     if 1000 in late:
         falls = falls and late[1000] <= late[100] * 1.2
@@ -111,8 +118,9 @@ def fig1(*, quick: bool, out_dir: Path, seed: int, workers: int | None) -> Repor
         Claim(
             "regret matching converges less tightly (N=100)",
             "no-regret converges quickly but not as close",
-            f"regret {regret_late:.2f} vs stage {late[100]:.2f}",
-            regret_late > late[100],
+            f"regret {regret_late:.2f} (responsive variant {responsive_late:.2f}) "
+            f"vs stage {late[100]:.2f}",
+            min(regret_late, responsive_late) > late[100],
         ),
     ]
     return Report("kash-fig1", claims, files)
