@@ -1,4 +1,4 @@
-"""The ``populace`` command: list, train, reproduce, bench."""
+"""The ``populace`` command: list, train, compare, reproduce, bench."""
 
 from __future__ import annotations
 
@@ -55,6 +55,19 @@ def build_parser() -> argparse.ArgumentParser:
     )
     train.set_defaults(handler=cmd_train)
 
+    compare = commands.add_parser("compare", help="several learners, several seeds, one table")
+    compare.add_argument("game", help="game module, e.g. contribution_v0")
+    compare.add_argument("--learners", required=True, help="comma-separated, e.g. stage,regret")
+    compare.add_argument("--seeds", type=int, default=3, help="runs per learner")
+    compare.add_argument("--agents", type=int, default=100, help="population size N")
+    compare.add_argument("--rounds", type=int, default=3000, help="rounds per run")
+    compare.add_argument("--window", type=int, default=250, help="rounds per metrics row")
+    compare.add_argument("--env", action="append", default=[], metavar="KEY=VALUE",
+                         help="extra game keyword (repeatable)")
+    compare.add_argument("--out", type=Path, default=None, help="folder for CSV and PNG")
+    compare.add_argument("--workers", type=int, default=None, help="processes (default: cores)")
+    compare.set_defaults(handler=cmd_compare)
+
     reproduce = commands.add_parser("reproduce", help="reproduce a paper's figure and claims")
     reproduce.add_argument("name", help="reproduction name (see `populace list`)")
     reproduce.add_argument("--quick", action="store_true", help="small CI-sized version")
@@ -108,6 +121,21 @@ def cmd_train(args: argparse.Namespace) -> int:
         out_dir=args.out, checkpoint_every=args.checkpoint_every, resume=args.resume,
     )
     print(result.summary())
+    return 0
+
+
+def cmd_compare(args: argparse.Namespace) -> int:
+    from populace.train.compare import compare, comparison_table
+
+    if args.game not in GAMES:
+        raise ValueError(f"unknown game {args.game!r}; choose from {sorted(GAMES)}")
+    learners = [name for name in args.learners.split(",") if name]
+    rows = compare(
+        args.game, learners, seeds=args.seeds, rounds=args.rounds, window=args.window,
+        game_kwargs={"n_agents": args.agents, **parse_keywords(args.env, "--env")},
+        out_dir=args.out or Path("runs") / f"compare-{args.game}", workers=args.workers,
+    )
+    print(comparison_table(rows))
     return 0
 
 

@@ -47,6 +47,17 @@ def test_train_an_sb3_baseline_through_the_same_command(tmp_path):
     assert (tmp_path / "ppo" / "metrics.csv").read_text().count("\n") == 3
 
 
+def test_compare_prints_a_table_and_writes_csv_and_figure(tmp_path, capsys):
+    args = ["compare", "matrix_v0", "--learners", "stage,regret", "--seeds", "2", "--agents",
+            "20", "--rounds", "200", "--window", "50", "--env", "game=stag_hunt",
+            "--out", str(tmp_path), "--workers", "1"]
+    assert main(args) == 0
+    table = capsys.readouterr().out
+    assert "| stage |" in table and "| regret |" in table
+    assert (tmp_path / "compare.csv").read_text().count("\n") == 1 + 2 * 2 * 4
+    assert (tmp_path / "compare.png").stat().st_size > 0
+
+
 @pytest.mark.parametrize(
     ("args", "message"),
     [
@@ -55,6 +66,7 @@ def test_train_an_sb3_baseline_through_the_same_command(tmp_path):
         (["train", "contribution_v0", "--learner", "stage", "--env", "payoff"], "KEY=VALUE"),
         (["train", "contribution_v0", "--learner", "stage", "--env", "payoff=x"], "payoff"),
         (["reproduce", "nope"], "unknown reproduction 'nope'"),
+        (["compare", "contribution_v0", "--learners", "stage", "--seeds", "0"], "seeds"),
     ],
 )
 def test_bad_arguments_exit_2_with_a_clear_message(args, message, capsys):

@@ -168,7 +168,7 @@ def plot_curves(
         import matplotlib.pyplot as plt
     except ImportError as error:  # pragma: no cover - depends on the install
         raise ImportError("figures need matplotlib: pip install 'populace[plot]'") from error
-    fig, ax = plt.subplots(figsize=(7, 4.2))
+    fig, ax = plt.subplots(figsize=(9, 4.2))
     for label, (rounds, distance) in means.items():
         ax.plot(rounds, distance, label=label, linewidth=1.4)
     if floor is not None:
@@ -177,7 +177,7 @@ def plot_curves(
     ax.set_ylabel(ylabel)
     ax.set_yscale("log")
     ax.set_title(title)
-    ax.legend(fontsize=8)
+    ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1.0))
     fig.tight_layout()
     fig.savefig(path, dpi=120)
     plt.close(fig)
