@@ -15,43 +15,20 @@ Play starts from the uniform strategy. In the long run the empirical distributio
 approaches the set of correlated equilibria (for μ > 2·M·(m − 1), M a bound on |U|, and
 0 < γ < 1/4). Kash, Friedman & Halpern (2011, §4) use it as their no-regret baseline ("with
 improvements suggested by Greenwald et al.", which they do not spell out) and report that it
-converges quickly but less tightly than stage learners. Implemented as written above, it
-converges less tightly and also more slowly: its regrets average over the whole history, so it
-lags behind a population that is still moving (see :func:`mu_from_bounds`).
+converges quickly but less tightly than stage learners. As written above it converges less
+tightly and also slowly (README, "Note on regret matching", has the measurements).
 
-**Responsive variant** (``discount=λ``; *ours*, after the exponentially discounted
-"responsive" learners of Greenwald, Friedman & Shenker (2001) that KFH §5 mention). The regrets
-average the past with weights (1 − λ)^age, and the number of rounds remembered replaces t:
+Two options of ours, both off by default (the default is the procedure above, bit for bit):
 
-    C_t(j, k) = (1/Z_t)·Σ_{τ≤t} (1 − λ)^{t−τ}·[same terms],    Z_t = Σ_{τ≤t} (1 − λ)^{t−τ}
-              = (1 − (1 − λ)^t)/λ,
-
-and the exploration δ/t^γ becomes δ/Z_t^γ. Z_t grows like t at first and levels off at 1/λ, so
-the first rounds follow Hart & Mas-Colell (λ → 0 is their procedure), the newest round weighs
-1/Z_t → λ, and exploration stops decaying at δ·λ^γ (a floor: estimates from a short memory need
-samples of every action). On the contribution game (N = 100, average payoffs, 3 seeds) it does
-not give KFH's picture: the distance from equilibrium stops falling sooner but higher (≈ 3.8 at
-λ = 0.01, ≈ 3.2 at λ = 0.001, against 2.8 after 5000 rounds and 2.3 after 20000 without a
-discount; stage learners reach 0.3). An explored action k enters the regrets with weight
-p(j)/p(k) in the hundreds, so with a short memory one lucky sample moves the agent to k,
-whether or not k is better; the agents drift among the actions that pay anything at all.
-
-**Payoff baseline** (``baseline="running_mean"``; *ours*, the control-variate baseline of
-policy-gradient methods applied here; neither KFH nor Hart & Mas-Colell describe it). Each agent
-replaces U_τ by U_τ − b_{τ−1}, where b_{τ−1} is its own average realized payoff over rounds
-1..τ−1 (0 before the first round), weighted like the regrets (b_t = b_{t−1} + (U_t − b_{t−1})/Z_t,
-so with a discount it is the same exponentially weighted mean). Because b_{τ−1} is fixed before
-s_τ is drawn, E[p(j)/p(k)·b·1{s=k} − b·1{s=j}] = p(j)·b − p(j)·b = 0: the shift leaves the
-regrets unbiased, as a constant shift would. It removes most of their variance when payoffs sit
-far from 0: an explored action k enters C(j, k) with weight p(j)/p(k), often in the hundreds,
-times U; with the baseline that is times U − b, the gain over the agent's usual payoff, which is
-negative as often as positive. On the contribution game (N = 100, average payoffs, 3 seeds,
-μ = 1, δ = 0.02) the baseline takes the distance from equilibrium after 5000 rounds from 3.2 to
-1.7 without a discount, and with ``discount=0.002``–``0.003`` to ≈ 1.8 after 2000 rounds and
-≈ 1.0–1.1 after 5000 (≈ 0.8–1.0 after 10⁴), with the agents spread over contributions 6, 7
-and 8: closer to KFH's picture (quick, less tight convergence than stage learners' 0.3). With
-the default μ and δ it helps less (2.8 → 2.5 after 5000 rounds). Default ``"none"``: the
-procedure as written above, bit for bit.
+* ``discount=λ`` — a responsive variant after Greenwald, Friedman & Shenker (2001): the
+  regrets average the past with weights (1 − λ)^age, C_t = (1/Z_t)·Σ_τ (1 − λ)^{t−τ}·[terms]
+  with Z_t = (1 − (1 − λ)^t)/λ the number of rounds remembered, which also replaces t in the
+  exploration δ/t^γ (so exploration levels off at δ·λ^γ). λ → 0 is Hart & Mas-Colell.
+* ``baseline="running_mean"`` — each agent replaces U_τ by U_τ − b_{τ−1}, its own average
+  payoff so far (weighted like the regrets). b_{τ−1} is fixed before s_τ is drawn, so the
+  regrets stay unbiased, but the importance weights p(j)/p(k), often in the hundreds, now
+  multiply a gain over the usual payoff instead of the payoff itself, which removes most of
+  the estimates' variance (the control-variate baseline of policy-gradient methods).
 
 **Bookkeeping.** Per agent we keep W[k, j] = Σ_{τ≤t, s_τ=k} p_τ(j)/p_τ(k)·U_τ, an m×m table
 whose diagonal W[j, j] = Σ_{s_τ=j} U_τ is kept exact, so that C_t(j, k) = (W[k, j] − W[j, j])/t.
