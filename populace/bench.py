@@ -50,6 +50,7 @@ class Plan:
     peers: tuple[tuple[str, int], ...]
     timing: Timing
     whole_stage: bool = False  # stage learners run at least one whole stage
+    settled_rounds: int = 0  # also time regret matching (largest N) after this many rounds
 
     @classmethod
     def full(cls, dict_max: int = 10**5) -> Plan:
@@ -58,7 +59,7 @@ class Plan:
                  ("mpe2/simple_spread_v3", 10), ("mpe2/simple_spread_v3", 100))
         return cls(core_sizes=(10, 10**3, 10**5, 10**6), congestion_sizes=(10**3, 10**5, 10**6),
                    dict_sizes=dict_sizes, learner_sizes=(10**3, 10**5), breakdown_size=10**6,
-                   peers=peers, timing=Timing(), whole_stage=True)
+                   peers=peers, timing=Timing(), whole_stage=True, settled_rounds=1000)
 
     @classmethod
     def quick(cls) -> Plan:
@@ -100,6 +101,13 @@ def run_suite(
                         results["learners"].append(measure_learner(
                             name, payoff, n, t, seed=seed, whole_stage=plan.whole_stage
                         ))
+                        if name == "regret" and plan.settled_rounds and n == max(
+                            plan.learner_sizes
+                        ):
+                            log(f"learner {name} {payoff} N={n}, after {plan.settled_rounds}")
+                            results["learners"].append(measure_learner(
+                                name, payoff, n, t, seed=seed, after_rounds=plan.settled_rounds
+                            ))
                     except ImportError as error:
                         results["skipped"].append(Skipped(f"learner {name}", str(error)))
     if "breakdown" in sections:

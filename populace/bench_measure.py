@@ -122,12 +122,13 @@ def learner_bytes(learner: Any) -> tuple[int, int]:
 
 def measure_learner(
     name: str, payoff: str, n_agents: int, timing: Timing, *, seed: int = 0,
-    whole_stage: bool = False,
+    whole_stage: bool = False, after_rounds: int = 0,
 ) -> LearnerRow:
     """Agent-rounds/s of act -> core.step -> update over a contiguous run of rounds.
 
     With ``whole_stage`` the run lasts at least one stage (``tau`` rounds) of a stage learner,
-    so that the stage-end update is counted in proportion.
+    so that the stage-end update is counted in proportion. ``after_rounds`` untimed rounds are
+    played first, to time a learner that has settled rather than one that starts from uniform.
     """
     core = _core(n_agents, payoff, seed)
     learner, settings = make_bench_learner(name, core, seed)
@@ -143,7 +144,7 @@ def measure_learner(
         if result.truncated:
             core.reset()
 
-    for _ in range(max(timing.warmup, 3)):
+    for _ in range(max(timing.warmup, 3, after_rounds)):
         play_round()
     min_rounds = settings.get("tau", 0) + 1 if whole_stage else 5
     rounds = 0
@@ -155,7 +156,8 @@ def measure_learner(
     state, resident = learner_bytes(learner)
     per = n_agents * core.n_actions
     return LearnerRow(
-        name, payoff, n_agents, rounds, elapsed, env_time, settings, state / per, resident / per
+        name, payoff, n_agents, rounds, elapsed, env_time, settings, state / per, resident / per,
+        after_rounds=after_rounds,
     )
 
 

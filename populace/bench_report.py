@@ -81,7 +81,7 @@ def _peer_table(rows: list[PeerRow], ours: dict[int, DictRow]) -> list[str]:
 
 
 def _learner_table(rows: list[LearnerRow]) -> list[str]:
-    header = ["learner", "payoff", "N", "agent-rounds/s", "env share", "rounds",
+    header = ["learner", "payoff", "N", "agent-rounds/s", "env share", "timed rounds", "after",
               "state B/agent/action", "resident B/agent/action", "settings", "SPEC at N=10⁵"]
 
     def settings(r: LearnerRow) -> str:
@@ -94,6 +94,7 @@ def _learner_table(rows: list[LearnerRow]) -> list[str]:
 
     return _table(header, [
         [r.learner, r.payoff, r.n_agents, _si(r.rate), f"{r.env_share:.0%}", r.rounds,
+         r.after_rounds,
          f"{r.state_bytes_per_agent_action:.1f}", f"{r.resident_bytes_per_agent_action:.1f}",
          settings(r), spec(r)] for r in rows
     ])

@@ -113,6 +113,7 @@ class LearnerRow:
     settings: dict[str, Any] = field(default_factory=dict)
     state_bytes_per_agent_action: float = 0.0  # the arrays a checkpoint holds
     resident_bytes_per_agent_action: float = 0.0  # every array the learner keeps, scratch too
+    after_rounds: int = 0  # untimed rounds played before the timed ones
     rate: float = 0.0  # agent-rounds/s
     env_share: float = 0.0
     meets_target: bool | None = None
