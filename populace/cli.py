@@ -34,21 +34,14 @@ def build_parser() -> argparse.ArgumentParser:
     listing.set_defaults(handler=cmd_list)
 
     train = commands.add_parser("train", help="train a learner population on a game")
-    train.add_argument("game", help="game module, e.g. contribution_v0 (see `populace list`)")
     train.add_argument("--learner", required=True, help="learner name (see `populace list`)")
-    train.add_argument("--agents", type=int, default=100, help="population size N")
-    train.add_argument("--rounds", type=int, default=5000, help="rounds to play")
+    _add_game_run_arguments(train, rounds=5000)
     train.add_argument("--seed", type=int, default=0, help="seed for the game and learner")
-    train.add_argument("--window", type=int, default=250, help="rounds per metrics row")
-    train.add_argument("--out", type=Path, default=None, 
+    train.add_argument("--out", type=Path, default=None,
                        help="run folder: config, CSV, checkpoints")
     train.add_argument("--checkpoint-every", type=int, default=None,
                        help="rounds between checkpoints")
     train.add_argument("--resume", action="store_true", help="continue the run in --out")
-    train.add_argument(
-        "--env", action="append", default=[], metavar="KEY=VALUE",
-        help="extra game keyword, e.g. --env payoff=matching (repeatable; values are JSON or text)",
-    )
     train.add_argument(
         "--learner-kw", action="append", default=[], metavar="KEY=VALUE",
         help="extra learner keyword, e.g. --learner-kw epsilon=0.01 (repeatable)",
@@ -56,14 +49,9 @@ def build_parser() -> argparse.ArgumentParser:
     train.set_defaults(handler=cmd_train)
 
     compare = commands.add_parser("compare", help="several learners, several seeds, one table")
-    compare.add_argument("game", help="game module, e.g. contribution_v0")
     compare.add_argument("--learners", required=True, help="comma-separated, e.g. stage,regret")
+    _add_game_run_arguments(compare, rounds=3000)
     compare.add_argument("--seeds", type=int, default=3, help="runs per learner")
-    compare.add_argument("--agents", type=int, default=100, help="population size N")
-    compare.add_argument("--rounds", type=int, default=3000, help="rounds per run")
-    compare.add_argument("--window", type=int, default=250, help="rounds per metrics row")
-    compare.add_argument("--env", action="append", default=[], metavar="KEY=VALUE",
-                         help="extra game keyword (repeatable)")
     compare.add_argument("--out", type=Path, default=None, help="folder for CSV and PNG")
     compare.add_argument("--workers", type=int, default=None, help="processes (default: cores)")
     compare.set_defaults(handler=cmd_compare)
@@ -82,6 +70,17 @@ def build_parser() -> argparse.ArgumentParser:
     bench_module.add_arguments(bench)
     bench.set_defaults(handler=bench_module.run)
     return parser
+
+
+def _add_game_run_arguments(parser: argparse.ArgumentParser, *, rounds: int) -> None:
+    parser.add_argument("game", help="game module, e.g. contribution_v0 (see `populace list`)")
+    parser.add_argument("--agents", type=int, default=100, help="population size N")
+    parser.add_argument("--rounds", type=int, default=rounds, help="rounds per run")
+    parser.add_argument("--window", type=int, default=250, help="rounds per metrics row")
+    parser.add_argument(
+        "--env", action="append", default=[], metavar="KEY=VALUE",
+        help="extra game keyword, e.g. --env payoff=matching (repeatable; values are JSON or text)",
+    )
 
 
 def cmd_list(args: argparse.Namespace) -> int:
