@@ -31,6 +31,7 @@ from gymnasium import spaces
 
 from populace.envs import render
 from populace.envs.core import Group, PopulationCore, Step
+from populace.envs.equilibrium import exploitability
 from populace.envs.validation import check_choice, check_int
 
 PAYOFF_MODES = ("average", "matching")
@@ -120,6 +121,10 @@ class AnonymousGameCore(PopulationCore):
     def reference_equilibrium(self) -> np.ndarray:
         """The symmetric equilibrium learners are measured against, as a distribution."""
         raise NotImplementedError
+
+    def exploitability(self, frequencies: np.ndarray) -> float | np.ndarray:
+        """A best reply's gain over the average payoff when actions are distributed as ρ."""
+        return exploitability(self.expected_payoffs, frequencies)
 
     def default_population_policy(self) -> np.ndarray:
         """What the focal view's other agents play by default: the reference equilibrium."""

@@ -23,7 +23,7 @@ from typing import Any
 import numpy as np
 
 from populace.envs.anonymous import AnonymousGameCore
-from populace.envs.equilibrium import best_reply_path, symmetric_equilibria
+from populace.envs.equilibrium import best_reply_path, ordered_distance, symmetric_equilibria
 from populace.envs.faces import faces
 from populace.envs.validation import check_choice
 
@@ -295,10 +295,6 @@ class CongestionCore(AnonymousGameCore):
     def mean_field_matrix(self) -> np.ndarray:
         return payoff_matrix(self.mechanism, self.alpha, None)
 
-    def expected_payoffs(self, frequencies: np.ndarray) -> np.ndarray:
-        """Exact expected reward of each demand when the N − 1 others are distributed as ρ."""
-        return np.asarray(frequencies, dtype=np.float64) @ self.payoff_matrix.T
-
     def mean_field_payoffs(self, frequencies: np.ndarray) -> np.ndarray:
         """The same in the large-N limit, where one agent's demand does not move its price."""
         return np.asarray(frequencies, dtype=np.float64) @ self.mean_field_matrix.T
@@ -314,16 +310,9 @@ class CongestionCore(AnonymousGameCore):
         """The large-N symmetric equilibrium: α/3 (ACP) or α/4 (serial), rounded to a demand."""
         return symmetric_equilibrium(self.mean_field_matrix)
 
-    def exploitability(self, frequencies: np.ndarray) -> np.ndarray:
-        """Best reply's gain over the average, max_a r(a; ρ) − Σ_a ρ(a)·r(a; ρ), exact at N."""
-        rho = np.asarray(frequencies, dtype=np.float64)
-        payoffs = self.expected_payoffs(rho)
-        return payoffs.max(axis=-1) - (rho * payoffs).sum(axis=-1)
-
     def distance(self, frequencies: np.ndarray) -> np.ndarray:
         """Σ_a |F_ρ(a) − F*(a)|, which is Σ_a ρ(a)·|a − q*| when the reference is pure q*."""
-        gap = np.cumsum(np.asarray(frequencies, dtype=np.float64) - self._reference, axis=-1)
-        return np.abs(gap[..., :-1]).sum(axis=-1)
+        return ordered_distance(frequencies, self._reference)
 
 
 raw_env, parallel_env, env, focal_env, vector_env = faces(CongestionCore)

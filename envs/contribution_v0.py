@@ -19,6 +19,7 @@ from __future__ import annotations
 import numpy as np
 
 from populace.envs.anonymous import AnonymousGameCore
+from populace.envs.equilibrium import ordered_distance
 from populace.envs.faces import faces
 from populace.envs.validation import check_int
 
@@ -142,8 +143,7 @@ class ContributionCore(AnonymousGameCore):
 
     def distance(self, frequencies: np.ndarray) -> np.ndarray:
         """KFH's expected distance from equilibrium, Σ_a ρ(a)·|a − 8|."""
-        gaps = np.abs(np.arange(self.n_actions) - EQUILIBRIUM_ACTION)
-        return np.asarray(frequencies, dtype=np.float64) @ gaps
+        return ordered_distance(frequencies, self.reference_equilibrium())
 
     def exploration_floor(self, epsilon: float) -> float:
         """The distance an ε-explorer keeps at equilibrium: ε·Σ_{a≠8}|a−8|/19 (≈ 5.37·ε)."""

@@ -25,14 +25,26 @@ class BestReplyPath:
     gain: float  # largest unilateral gain at the end point (0 at an equilibrium)
 
 
-def exploitability(expected_payoffs: PayoffMap, distribution: np.ndarray) -> float:
+def exploitability(expected_payoffs: PayoffMap, distribution: np.ndarray) -> float | np.ndarray:
     """How much a best-responding agent gains over the population's average payoff.
 
     ``max_a r(a; ρ) − Σ_a ρ(a)·r(a; ρ)``: zero exactly at a symmetric Nash equilibrium.
+    A batch of distributions ``(..., n_actions)`` gives one value each.
     """
     rho = np.asarray(distribution, dtype=np.float64)
     payoffs = expected_payoffs(rho)
-    return float(payoffs.max() - rho @ payoffs)
+    gain = payoffs.max(axis=-1) - (rho * payoffs).sum(axis=-1)
+    return float(gain) if gain.ndim == 0 else gain
+
+
+def ordered_distance(frequencies: np.ndarray, reference: np.ndarray) -> np.ndarray:
+    """Earth mover's distance between distributions over the ordered actions 0, 1, 2, ...
+
+    ``Σ_a |F_ρ(a) − F*(a)|`` with F the cumulative distributions; for a pure reference a* it is
+    KFH's expected distance ``Σ_a ρ(a)·|a − a*|``, and it stays meaningful for a mixed one.
+    """
+    gap = np.cumsum(np.asarray(frequencies, dtype=np.float64) - reference, axis=-1)
+    return np.abs(gap[..., :-1]).sum(axis=-1)
 
 
 def best_reply_path(
