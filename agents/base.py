@@ -91,23 +91,6 @@ def sample_actions(probabilities: np.ndarray, rng: np.random.Generator) -> np.nd
 
 
 # --------------------------------------------------------------------- input checks
-def check_number(
-    name: str, value: Any, *, low: float, high: float = np.inf, low_open: bool = False,
-    high_open: bool = False,
-) -> float:
-    """A finite real argument in the interval [low, high] (ends open where asked)."""
-    if isinstance(value, bool) or not isinstance(value, int | float | np.integer | np.floating):
-        raise TypeError(f"{name} must be a real number, got {type(value).__name__} {value!r}")
-    number = float(value)
-    below = number <= low if low_open else number < low
-    above = number >= high if high_open else number > high
-    if not np.isfinite(number) or below or above:
-        left = "(" if low_open else "["
-        right = ")" if high_open or high == np.inf else "]"
-        raise ValueError(f"{name} must be in {left}{low:g}, {high:g}{right}, got {value!r}")
-    return number
-
-
 def check_round(
     n_agents: int, n_actions: int, actions: Any, rewards: Any
 ) -> tuple[np.ndarray, np.ndarray]:

@@ -53,11 +53,10 @@ import numpy as np
 
 from populace.agents.base import (
     Learner,
-    check_number,
     check_round,
     checkpoint_array,
 )
-from populace.envs.validation import check_int
+from populace.envs.validation import check_int, check_number
 
 MU_RULES = ("kfh", "hart-mas-colell")
 PAYOFF_BASELINES = ("none", "running_mean")  # see RegretMatching (baseline=)

@@ -19,12 +19,11 @@ import numpy as np
 
 from populace.agents.base import (
     Learner,
-    check_number,
     check_payoff_estimates,
     check_round,
     checkpoint_array,
 )
-from populace.envs.validation import check_int
+from populace.envs.validation import check_int, check_number
 
 
 class StageLearner(Learner):
