@@ -13,10 +13,10 @@ from dataclasses import asdict
 import pytest
 
 from populace import bench
-from populace.bench_congestion import measure_congestion
-from populace.bench_measure import measure_breakdown, measure_core, measure_dict, measure_learner
-from populace.bench_rows import CongestionRow, CoreRow
-from populace.bench_timing import Timing, time_interleaved
+from populace.bench.congestion import measure_congestion
+from populace.bench.measure import measure_breakdown, measure_core, measure_dict, measure_learner
+from populace.bench.rows import CongestionRow, CoreRow
+from populace.bench.timing import Timing, time_interleaved
 
 TINY = Timing(samples=2, min_sample_s=0.0, warmup=1, learner_run_s=0.0)
 

@@ -1,6 +1,6 @@
 """Bare numpy kernels: the rewards of ``contribution_v0`` with no validation and no Step.
 
-They are the baseline :func:`populace.bench_measure.measure_core` holds ``core.step`` to; the
+They are the baseline :func:`populace.bench.measure.measure_core` holds ``core.step`` to; the
 fastest kernel of a payoff mode is the one reported.
 """
 

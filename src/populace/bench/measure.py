@@ -2,7 +2,7 @@
 
 * :func:`measure_core` — agent-steps/s of ``core.step({"agent": actions})`` (``observe="none"``,
   pre-generated actions reused every round) and of the bare numpy kernels of
-  :mod:`populace.bench_kernels` (the fastest is the baseline); every kernel's rewards are
+  :mod:`populace.bench.kernels` (the fastest is the baseline); every kernel's rewards are
   checked against the core's before timing.
 * :func:`measure_dict` — the same core stepped through ``contribution_v0.parallel_env`` (dicts
   in and out) and directly: overhead per agent-step in µs = (dict time − core time) / N.
@@ -22,9 +22,9 @@ from typing import Any
 
 import numpy as np
 
-from populace.bench_kernels import average_kernels, matching_kernels
-from populace.bench_rows import CoreRow, DictRow, LearnerRow, PeerRow, PhaseRow, Skipped
-from populace.bench_timing import Timing, time_interleaved
+from populace.bench.kernels import average_kernels, matching_kernels
+from populace.bench.rows import CoreRow, DictRow, LearnerRow, PeerRow, PhaseRow, Skipped
+from populace.bench.timing import Timing, time_interleaved
 from populace.envs import contribution_v0
 
 FOREVER = 10**9  # max_cycles large enough that no benchmark truncates

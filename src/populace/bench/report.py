@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from populace.bench_rows import (
+from populace.bench.rows import (
     SORT_RATIO_TARGET,
     CongestionRow,
     CoreRow,
@@ -49,7 +49,7 @@ def _core_table(rows: list[CoreRow]) -> list[str]:
 def _congestion_table(rows: list[CongestionRow]) -> list[str]:
     header = ["mechanism", "N", "step ms", "np.sort ms", "step/sort", "(best samples)",
               "agent-steps/s", "serial_cost_shares ms", "reference/sort",
-              f"issue 3: ≤{SORT_RATIO_TARGET:g}× sort at N=10⁶"]
+              f"≤{SORT_RATIO_TARGET:g}× sort at N=10⁶"]
     return _table(header, [
         [r.mechanism, r.n_agents, f"{r.step_s * 1e3:.3f}", f"{r.sort_s * 1e3:.3f}",
          f"{r.ratio:.2f}", f"{r.ratio_best:.2f}", _si(r.rate), f"{r.reference_s * 1e3:.3f}",

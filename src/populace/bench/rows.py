@@ -15,7 +15,7 @@ KERNEL_RATIO_TARGET = 3.0  # the core within 3x of the bare kernel
 DICT_OVERHEAD_TARGET_US = 1.0  # per agent-step at N = 1000
 LEARNER_TARGET = 1e7  # agent-rounds/s at N = 10**5
 MEMORY_TARGET = 200.0  # bytes per agent per action
-# issue 3: "at N=10^6 a [congestion] step stays within a small factor of the sort itself";
+# a congestion step at N=10^6 stays within a small factor of a sort of the same demands;
 # read as the same 3x that SPEC §6 allows the core over a bare kernel
 SORT_RATIO_TARGET = 3.0
 
@@ -52,7 +52,7 @@ class CoreRow:
 
 @dataclass
 class CongestionRow:
-    """A congestion ``core.step`` against ``np.sort`` of the same demands (issue 3)."""
+    """A congestion ``core.step`` against ``np.sort`` of the same demands."""
 
     mechanism: str
     n_agents: int
@@ -130,7 +130,7 @@ class LearnerRow:
 
 @dataclass
 class PhaseRow:
-    """One phase of a core step (:func:`populace.bench_measure.measure_breakdown`)."""
+    """One phase of a core step (:func:`populace.bench.measure.measure_breakdown`)."""
 
     payoff: str
     n_agents: int

@@ -3,10 +3,10 @@ against a sort, the PettingZoo dict face against the core, learners running on t
 PettingZoo peers.
 
 This module is the suite and the ``populace bench`` command; the parts live beside it:
-:mod:`populace.bench_timing` (interleaved samples, pinning), :mod:`populace.bench_rows` (result
-rows and SPEC targets), :mod:`populace.bench_kernels` (bare numpy baselines),
-:mod:`populace.bench_measure` (the ``contribution_v0`` measurements),
-:mod:`populace.bench_congestion` (issue 3) and :mod:`populace.bench_report` (markdown).
+:mod:`populace.bench.timing` (interleaved samples, pinning), :mod:`populace.bench.rows` (result
+rows and SPEC targets), :mod:`populace.bench.kernels` (bare numpy baselines),
+:mod:`populace.bench.measure` (the ``contribution_v0`` measurements),
+:mod:`populace.bench.congestion` and :mod:`populace.bench.report` (markdown).
 :func:`run` pins the process to one CPU (SPEC: "on one core") unless ``--no-pin``.
 
     python benchmarks/run.py --quick                  # a few seconds
@@ -23,17 +23,17 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from populace.bench_congestion import measure_congestion
-from populace.bench_measure import (
+from populace.bench.congestion import measure_congestion
+from populace.bench.measure import (
     measure_breakdown,
     measure_core,
     measure_dict,
     measure_learner,
     measure_peer,
 )
-from populace.bench_report import to_markdown
-from populace.bench_rows import Skipped
-from populace.bench_timing import Timing, machine_info, pin_to_one_cpu
+from populace.bench.report import to_markdown
+from populace.bench.rows import Skipped
+from populace.bench.timing import Timing, machine_info, pin_to_one_cpu
 
 SECTIONS = ("core", "congestion", "dict", "learners", "breakdown", "peers")
 
@@ -136,7 +136,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--no-pin", action="store_true", help="do not pin to one CPU")
     parser.add_argument("--check", action="store_true",
                         help="exit with status 1 when a measured target is missed "
-                        "(SPEC §6, issue 3)")
+                        "(SPEC §6)")
 
 
 def run(args: argparse.Namespace) -> int:

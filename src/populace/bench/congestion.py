@@ -1,6 +1,5 @@
-"""Issue 3: a congestion step against a sort of the same demands.
-
-The issue asks that "at N=10^6 a step stays within a small factor of the sort itself".
+"""A congestion step against a sort of the same demands: at N=10^6 a step should stay within
+a small factor of the sort itself.
 :func:`measure_congestion` times, interleaved in one run on one demand array,
 
 * ``CongestionCore.step`` for each mechanism (``observe="none"``; the core prices demands
@@ -16,9 +15,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from populace.bench_measure import FOREVER, stepper
-from populace.bench_rows import CongestionRow
-from populace.bench_timing import Timing, time_interleaved
+from populace.bench.measure import FOREVER, stepper
+from populace.bench.rows import CongestionRow
+from populace.bench.timing import Timing, time_interleaved
 from populace.envs import congestion_v0
 
 MECHANISMS = congestion_v0.MECHANISMS
