@@ -1,71 +1,73 @@
 """What every Populace learner provides, and the helpers they share.
 
-A learner controls ``n_agents`` agents with ``n_actions`` discrete actions each, all at once:
-``act`` returns one action per agent, ``update`` takes one round's actions and rewards for all
-of them. Learners never score themselves; the train loop does that from :meth:`Learner.policy`
-and the played actions.
+**The protocol.** A :class:`Learner` controls the ``n_agents`` members of one group of a game,
+whatever its Gymnasium spaces: :meth:`~Learner.act` maps a batch of observations (leading axis
+= agents) to a batch of actions; :meth:`~Learner.update` learns from one :class:`Transition`
+of the group (observations, actions, rewards, next observations, terminated, truncated, and
+the game extras the learner declares in :attr:`~Learner.extras`, such as population
+statistics); :meth:`~Learner.policy` returns what the game's metrics score (for discrete
+actions, one mixed strategy per agent; for continuous ones a callable or parameters). A
+:class:`MultiGroupLearner` controls several groups at once and speaks in dicts keyed by group.
+A learner that plans with the game's model reads it from ``core.model()`` in
+:meth:`~Learner.for_game`, the one constructor :func:`populace.agents.make_learner` calls.
+
+Learners never score themselves and never import the train loop.
 """
 
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
+from gymnasium import spaces
+
+from populace.envs.policies import sample_actions
+
+__all__ = ["Learner", "MultiGroupLearner", "TabularLearner", "Transition", "sample_actions"]
 
 
-class Learner(ABC):
-    """A population of independent learners, vectorized over the agents.
+@dataclass(frozen=True)
+class Transition:
+    """One step of one group, batched over its agents (leading axis = agents).
 
-    Attributes:
-        n_agents: number of agents controlled.
-        n_actions: number of discrete actions of each agent.
-        uses_statistics: if True, the train loop passes ``payoff_estimates`` to :meth:`update`:
-            the game's expected payoff of every action given each agent's observation of
-            population statistics (see ``observe=`` of the anonymous games).
+    ``terminated``/``truncated`` are the episode's (every agent's episode ends together).
+    ``extras`` holds the game extras the learner declared, by name.
     """
 
-    uses_statistics: bool = False
+    observations: Any
+    actions: np.ndarray
+    rewards: np.ndarray
+    next_observations: Any
+    terminated: bool = False
+    truncated: bool = False
+    extras: Mapping[str, Any] = field(default_factory=dict)
 
-    def __init__(self, n_agents: int, n_actions: int, *, seed: int | None = None) -> None:
-        self.n_agents = n_agents
-        self.n_actions = n_actions
+    @classmethod
+    def of_round(cls, actions: Any, rewards: Any, **extras: Any) -> Transition:
+        """A round of a one-shot game in which nothing is observed and the episode goes on."""
+        return cls(None, actions, rewards, None, extras=extras)
+
+
+class _Checkpointable:
+    """Seeded generator, JSON-able config and array state shared by every learner."""
+
+    def __init__(self, seed: int | None) -> None:
         self.rng = np.random.default_rng(seed)
 
     @abstractmethod
-    def act(self, observations: np.ndarray | None = None) -> np.ndarray:
-        """One action per agent, shape ``(n_agents,)``, dtype int64."""
-
-    @abstractmethod
-    def update(
-        self,
-        actions: np.ndarray,
-        rewards: np.ndarray,
-        next_observations: np.ndarray | None = None,
-        payoff_estimates: np.ndarray | None = None,
-    ) -> None:
-        """Learn from one round: what each agent played and received.
-
-        ``payoff_estimates`` (only when :attr:`uses_statistics`) has shape
-        ``(n_agents, n_actions)``: the expected payoff of every action given what each agent
-        observed about the population after the round.
-        """
-
-    @abstractmethod
-    def policy(self) -> np.ndarray:
-        """The mixed strategy each agent plays now, shape ``(n_agents, n_actions)``."""
-
-    @abstractmethod
-    def _arrays(self) -> dict[str, np.ndarray]:
+    def _arrays(self) -> dict[str, Any]:
         """The learner's array state, by name."""
 
     @abstractmethod
-    def _load_arrays(self, arrays: dict[str, np.ndarray]) -> None:
+    def _load_arrays(self, arrays: dict[str, Any]) -> None:
         """Restore what :meth:`_arrays` returned."""
 
     def config(self) -> dict[str, Any]:
         """JSON-able constructor arguments (besides the seed)."""
-        return {"n_agents": self.n_agents, "n_actions": self.n_actions}
+        return {}
 
     def state_dict(self) -> dict[str, Any]:
         """Arrays plus JSON-able scalars (no pickle): enough to continue exactly."""
@@ -82,12 +84,127 @@ class Learner(ABC):
         self._load_arrays({k: v for k, v in state.items() if k not in ("config", "rng")})
 
 
-def sample_actions(probabilities: np.ndarray, rng: np.random.Generator) -> np.ndarray:
-    """One draw per row of a ``(n, m)`` matrix of mixed strategies (inverse CDF)."""
-    cumulative = np.cumsum(probabilities, axis=1)
-    draws = rng.random(len(probabilities)) * cumulative[:, -1]
-    actions = (cumulative <= draws[:, None]).sum(axis=1)
-    return np.minimum(actions, probabilities.shape[1] - 1)
+class Learner(_Checkpointable, ABC):
+    """A population of learning agents: the members of one group, vectorized over them.
+
+    Attributes:
+        n_agents: number of agents controlled.
+        action_space: the action space of each of them.
+        group: the group it was built for (None: whichever single group it is given).
+        extras: names of the game extras :meth:`update` needs in ``transition.extras``
+            (see :meth:`populace.envs.core.PopulationCore.learner_extra`).
+    """
+
+    extras: tuple[str, ...] = ()
+
+    def __init__(
+        self, n_agents: int, action_space: spaces.Space, *, seed: int | None = None
+    ) -> None:
+        super().__init__(seed)
+        self.n_agents = n_agents
+        self.action_space = action_space
+        self.group: str | None = None
+
+    @classmethod
+    def for_game(
+        cls, core: Any, group: str | None = None, *, seed: int | None = None, **kwargs: Any
+    ) -> Learner:
+        """A learner sized for ``group`` of ``core`` (default: its only group)."""
+        raise NotImplementedError(f"{cls.__name__} cannot be built from a game")
+
+    @abstractmethod
+    def act(self, observations: Any = None) -> np.ndarray:
+        """One action per agent, leading axis ``n_agents``."""
+
+    @abstractmethod
+    def update(self, transition: Transition) -> None:
+        """Learn from one step of the group."""
+
+    @abstractmethod
+    def policy(self) -> Any:
+        """The current policy, in the form the game's metrics score."""
+
+    def config(self) -> dict[str, Any]:
+        return {"n_agents": self.n_agents}
+
+
+class TabularLearner(Learner):
+    """A learner over ``Discrete(n_actions)`` whose policy is a mixed strategy per agent."""
+
+    def __init__(self, n_agents: int, n_actions: int, *, seed: int | None = None) -> None:
+        super().__init__(n_agents, spaces.Discrete(n_actions), seed=seed)
+        self.n_actions = n_actions
+
+    @classmethod
+    def for_game(
+        cls, core: Any, group: str | None = None, *, seed: int | None = None, **kwargs: Any
+    ) -> TabularLearner:
+        chosen = pick_group(core, group)
+        learner = cls(chosen.size, discrete_actions(chosen), seed=seed, **kwargs)
+        learner.group = chosen.name
+        return learner
+
+    @abstractmethod
+    def policy(self) -> np.ndarray:
+        """The mixed strategy each agent plays now, shape ``(n_agents, n_actions)``."""
+
+    def config(self) -> dict[str, Any]:
+        return {"n_agents": self.n_agents, "n_actions": self.n_actions}
+
+
+class MultiGroupLearner(_Checkpointable, ABC):
+    """One learner for several groups at once (e.g. a dispatcher and the robots it directs).
+
+    It declares the :attr:`groups` it controls; :meth:`act`, :meth:`update` and
+    :meth:`policy` take and return dicts keyed by those group names.
+    """
+
+    groups: tuple[str, ...] = ()
+    extras: tuple[str, ...] = ()
+
+    @classmethod
+    def for_game(
+        cls, core: Any, group: str | None = None, *, seed: int | None = None, **kwargs: Any
+    ) -> MultiGroupLearner:
+        raise NotImplementedError(f"{cls.__name__} cannot be built from a game")
+
+    @abstractmethod
+    def act(self, observations: dict[str, Any]) -> dict[str, np.ndarray]:
+        """Actions of every controlled group."""
+
+    @abstractmethod
+    def update(self, transitions: dict[str, Transition]) -> None:
+        """Learn from one step of every controlled group."""
+
+    @abstractmethod
+    def policy(self) -> dict[str, Any]:
+        """The current policy of every controlled group."""
+
+
+def pick_group(core: Any, group: str | None) -> Any:
+    """``core``'s group named ``group``, or its only group when ``group`` is None."""
+    groups = getattr(core, "groups", None)
+    if not groups:
+        raise TypeError(f"core must be a populace array core with groups, got {type(core)!r}")
+    if group is not None:
+        return core.group(group)
+    if len(groups) != 1:
+        raise ValueError(
+            f"{core.metadata['name']} has groups {[g.name for g in groups]}; say which one "
+            "with group="
+        )
+    return groups[0]
+
+
+def discrete_actions(group: Any) -> int:
+    """The number of actions of a ``Discrete(n)`` group starting at 0, or a ValueError."""
+    space = group.action_space
+    if not isinstance(space, spaces.Discrete) or int(space.start) != 0:
+        raise ValueError(
+            f"this learner needs Discrete(n) actions starting at 0; group {group.name!r} has "
+            f"{space}"
+        )
+    return int(space.n)
 
 
 # --------------------------------------------------------------------- input checks
@@ -125,8 +242,8 @@ def check_payoff_estimates(n_agents: int, n_actions: int, estimates: Any) -> np.
     """Validate the ``(n_agents, n_actions)`` payoff estimates a statistics learner is given."""
     if estimates is None:
         raise ValueError(
-            "this learner uses population statistics: update() needs payoff_estimates of shape "
-            f"({n_agents}, {n_actions})"
+            "this learner uses population statistics: update() needs the extra "
+            f"'payoff_estimates' of shape ({n_agents}, {n_actions})"
         )
     est = np.asarray(estimates)
     if est.shape != (n_agents, n_actions):

@@ -13,10 +13,11 @@ with D_t = max(C_t, 0) and the importance-weighted regret estimate
 
 Play starts from the uniform strategy. In the long run the empirical distribution of play
 approaches the set of correlated equilibria (for μ > 2·M·(m − 1), M a bound on |U|, and
-0 < γ < 1/4). Kash, Friedman & Halpern (2011, §4) use it as their no-regret baseline ("with
-improvements suggested by Greenwald et al.", which they do not spell out) and report that it
-converges quickly but less tightly than stage learners. As written above it converges less
-tightly and also slowly (README, "Note on regret matching", has the measurements).
+0 < γ < 1/4). Kash, Friedman & Halpern (AAMAS 2009, §4) use it as their no-regret baseline
+("with improvements suggested by Greenwald et al.", which they do not spell out) and report
+that it converges quickly but less tightly than stage learners. As written above it converges
+less tightly and also slowly; the reproductions draw KFH's curve with the two options below
+(README, "Note on regret matching", has the measurements).
 
 Two options of ours, both off by default (the default is the procedure above, bit for bit):
 
@@ -52,29 +53,33 @@ from typing import Any
 import numpy as np
 
 from populace.agents.base import (
-    Learner,
+    TabularLearner,
+    Transition,
+    discrete_actions,
+    pick_group,
     check_round,
     checkpoint_array,
 )
 from populace.envs.validation import check_int, check_number
 
-MU_RULES = ("kfh", "hart-mas-colell")
+MU_RULES = ("range", "hart-mas-colell")
 PAYOFF_BASELINES = ("none", "running_mean")  # see RegretMatching (baseline=)
-MU_SCALE = 0.1  # the "kfh" rule: μ = MU_SCALE · (hi − lo), see mu_from_bounds
+MU_SCALE = 0.1  # the "range" rule: μ = MU_SCALE · (hi − lo), see mu_from_bounds
 BLOCK = 8192  # agents per block of the per-action arithmetic in update
 RESCALE_EXPONENT = 256  # with a discount, W's stored form is divided by 2^256 when it grows past it
 
 
-def mu_from_bounds(bounds: tuple[float, float], n_actions: int, *, rule: str = "kfh") -> float:
+def mu_from_bounds(bounds: tuple[float, float], n_actions: int, *, rule: str = "range") -> float:
     """Derive the normalization μ of :class:`RegretMatching` from payoff bounds (lo, hi).
 
-    * ``"kfh"`` (default): μ = 0.1·(hi − lo), a tenth of the payoff range (*ours*). Measured on
-      the contribution game with average payoffs (N = 10, 100, 1000; 6000 rounds): every
-      μ between 0.001 and 0.3 times the range behaves alike (the distance from equilibrium
-      falls from ≈ 4 to ≈ 2.5–3), μ = the range is clearly slower, and the theorem's bound below
-      barely moves in that time. What limits this learner there is that its regrets average
-      over the whole history, not μ. Stage learners reach ≈ 0.3 within 1000 rounds, so the
-      baseline converges less tightly, as KFH report.
+    * ``"range"`` (default): μ = 0.1·(hi − lo), a tenth of the payoff range (*ours*: KFH do
+      not say which μ they used). Measured on the contribution game with average payoffs
+      (N = 10, 100, 1000; 6000 rounds): every μ between 0.001 and 0.3 times the range behaves
+      alike (the distance from equilibrium falls from ≈ 4 to ≈ 2.5–3), μ = the range is
+      clearly slower, and the theorem's bound below barely moves in that time. What limits
+      this learner there is that its regrets average over the whole history, not μ. Stage
+      learners reach ≈ 0.3 within 1000 rounds, so the baseline converges less tightly, as KFH
+      report.
     * ``"hart-mas-colell"``: μ = 2·M·m with M = max(|lo|, |hi|), which satisfies Hart &
       Mas-Colell's condition μ > 2·M·(m − 1) for their convergence theorem. An agent then
       moves to k with probability about D(j, k)/(2·M·m), and learning is very slow.
@@ -86,7 +91,7 @@ def mu_from_bounds(bounds: tuple[float, float], n_actions: int, *, rule: str = "
     n_actions = check_int("n_actions", n_actions, minimum=2)
     if rule == "hart-mas-colell":
         mu = 2.0 * max(abs(lo), abs(hi)) * n_actions
-    elif rule == "kfh":
+    elif rule == "range":
         mu = MU_SCALE * (hi - lo)
     else:
         raise ValueError(f"mu rule must be one of {list(MU_RULES)}, got {rule!r}")
@@ -95,7 +100,7 @@ def mu_from_bounds(bounds: tuple[float, float], n_actions: int, *, rule: str = "
     return float(mu)
 
 
-class RegretMatching(Learner):
+class RegretMatching(TabularLearner):
     """Hart & Mas-Colell's payoff-based modified regret matching, vectorized over the agents.
 
     Args:
@@ -127,10 +132,10 @@ class RegretMatching(Learner):
     now regrets not having played 1 (C(0, 1) = 10/2), so it shifts probability back to 1:
 
     >>> learner = RegretMatching(1, 2, mu=20.0, seed=0)
-    >>> learner.update(np.array([1]), np.array([10.0]))
+    >>> learner.update(Transition.of_round([1], [10.0]))
     >>> learner.policy().round(3).tolist()  # no regret yet: stay with 1, explore a little
     [[0.05, 0.95]]
-    >>> learner.update(np.array([0]), np.array([0.0]))
+    >>> learner.update(Transition.of_round([0], [0.0]))
     >>> learner.policy().round(3).tolist()
     [[0.728, 0.272]]
     """
@@ -190,12 +195,36 @@ class RegretMatching(Learner):
         n_actions: int,
         bounds: tuple[float, float],
         *,
-        mu_rule: str = "kfh",
+        mu_rule: str = "range",
         **kwargs: Any,
     ) -> RegretMatching:
         """A learner whose μ comes from payoff bounds (lo, hi) by :func:`mu_from_bounds`."""
         mu = mu_from_bounds(bounds, n_actions, rule=mu_rule)
         return cls(n_agents, n_actions, mu=mu, **kwargs)
+
+    @classmethod
+    def for_game(
+        cls, core: Any, group: str | None = None, *, seed: int | None = None,
+        mu_rule: str | None = None, **kwargs: Any,
+    ) -> RegretMatching:
+        """A learner for ``group`` of ``core``; unless ``mu=`` is given, μ comes from the game's
+        ``payoff_bounds()`` by :func:`mu_from_bounds` (rule ``mu_rule``)."""
+        chosen = pick_group(core, group)
+        n_actions = discrete_actions(chosen)
+        if "mu" in kwargs:
+            if mu_rule is not None:
+                raise ValueError("give mu or mu_rule, not both")
+            learner = cls(chosen.size, n_actions, seed=seed, **kwargs)
+        else:
+            bounds = getattr(core, "payoff_bounds", None)
+            if not callable(bounds):
+                raise ValueError(
+                    f"{type(core).__name__} has no payoff_bounds(); pass mu= to the regret learner"
+                )
+            rule = {} if mu_rule is None else {"mu_rule": mu_rule}
+            learner = cls.for_bounds(chosen.size, n_actions, bounds(), seed=seed, **rule, **kwargs)
+        learner.group = chosen.name
+        return learner
 
     def effective_rounds(self) -> float:
         """Z_t, the weight of the history the regrets average: t, or (1 − (1 − λ)^t)/λ."""
@@ -231,20 +260,16 @@ class RegretMatching(Learner):
         return np.ascontiguousarray(self.probabilities.T)
 
     # ------------------------------------------------------------------ learning
-    def update(
-        self,
-        actions: np.ndarray,
-        rewards: np.ndarray,
-        next_observations: np.ndarray | None = None,
-        payoff_estimates: np.ndarray | None = None,
-    ) -> None:
+    def update(self, transition: Transition) -> None:
         """Add round t's terms to W and compute p_{t+1}.
 
         One pass over blocks of agents: in each block, the agents whose cached action is not
         the one they just played swap their caches (:meth:`_follow`), then the block's
         per-action arithmetic runs (:meth:`_learn`) while its rows are still in cache.
         """
-        played, payoffs = check_round(self.n_agents, self.n_actions, actions, rewards)
+        played, payoffs = check_round(
+            self.n_agents, self.n_actions, transition.actions, transition.rewards
+        )
         self.t += 1
         rounds = self.effective_rounds()
         if self.baseline_values is not None:  # U − b_{t−1}, then b_t = b_{t−1} + (U − b_{t−1})/Z_t

@@ -1,4 +1,4 @@
-"""ε-stage learners (Kash, Friedman & Halpern 2011, §3.3).
+"""ε-stage learners (Kash, Friedman & Halpern, AAMAS 2009, §3.3).
 
 Play is cut into stages of ``tau`` rounds. During a stage an agent holds a *stage action* ``a``
 and plays the mixed action a_ε: ``a`` with probability 1 − ε, otherwise one of the other
@@ -18,7 +18,8 @@ from typing import Any
 import numpy as np
 
 from populace.agents.base import (
-    Learner,
+    TabularLearner,
+    Transition,
     check_payoff_estimates,
     check_round,
     checkpoint_array,
@@ -26,7 +27,7 @@ from populace.agents.base import (
 from populace.envs.validation import check_int, check_number
 
 
-class StageLearner(Learner):
+class StageLearner(TabularLearner):
     """A population of independent ε-stage learners (KFH §3.3), vectorized over the agents.
 
     Args:
@@ -37,7 +38,7 @@ class StageLearner(Learner):
         tau: stage length τ in rounds (≥ 1). KFH's analysis uses τ = ⌈1/ε²⌉; their experiments
             use shorter stages that work better.
         use_statistics: if True, the value of an action in a stage is the average of the
-            ``payoff_estimates`` the train loop computes each round from the agent's observation
+            ``payoff_estimates`` extra the game computes each round from the agent's observation
             of population statistics (every action gets a value every round, so nothing is left
             unexplored), instead of the average of the payoffs the agent actually received. This
             is KFH's remark (§4) that agents who can turn statistics into expected payoffs learn
@@ -63,7 +64,7 @@ class StageLearner(Learner):
     >>> bool((learner.act() == learner.stage_actions).all())  # ε = 0: always the stage action
     True
     >>> for _ in range(2):
-    ...     learner.update(np.array([0, 1, 0]), np.array([1.0, 2.0, -1.0]))
+    ...     learner.update(Transition.of_round([0, 1, 0], [1.0, 2.0, -1.0]))
     >>> learner.stage_actions.tolist()  # agent 2 earned −1 with 0; unplayed 1 and 2 count as 0
     [0, 1, 1]
     """
@@ -86,7 +87,7 @@ class StageLearner(Learner):
         if not isinstance(use_statistics, bool | np.bool_):
             raise TypeError(f"use_statistics must be True or False, got {use_statistics!r}")
         self.use_statistics = bool(use_statistics)
-        self.uses_statistics = self.use_statistics
+        self.extras = ("payoff_estimates",) if self.use_statistics else ()
         self.stage_actions = self.rng.integers(n_actions, size=n_agents, dtype=np.int64)
         self.payoff_sums = np.zeros((n_agents, n_actions))
         self.play_counts = np.zeros((n_agents, n_actions), dtype=np.int64)
@@ -120,17 +121,15 @@ class StageLearner(Learner):
         return probabilities
 
     # ------------------------------------------------------------------ learning
-    def update(
-        self,
-        actions: np.ndarray,
-        rewards: np.ndarray,
-        next_observations: np.ndarray | None = None,
-        payoff_estimates: np.ndarray | None = None,
-    ) -> None:
+    def update(self, transition: Transition) -> None:
         """Record one round; at the end of a stage, move every agent to its best action."""
-        actions, rewards = check_round(self.n_agents, self.n_actions, actions, rewards)
+        actions, rewards = check_round(
+            self.n_agents, self.n_actions, transition.actions, transition.rewards
+        )
         if self.use_statistics:
-            estimates = check_payoff_estimates(self.n_agents, self.n_actions, payoff_estimates)
+            estimates = check_payoff_estimates(
+                self.n_agents, self.n_actions, transition.extras.get("payoff_estimates")
+            )
             self.payoff_sums += estimates
         else:
             cells = self._row_starts + actions

@@ -32,6 +32,7 @@ from gymnasium import spaces
 from populace.envs import render
 from populace.envs.core import Group, PopulationCore, Step
 from populace.envs.equilibrium import exploitability
+from populace.envs.metrics import ActionHistogram
 from populace.envs.validation import check_choice, check_int
 
 PAYOFF_MODES = ("average", "matching")
@@ -126,9 +127,38 @@ class AnonymousGameCore(PopulationCore):
         """A best reply's gain over the average payoff when actions are distributed as ρ."""
         return exploitability(self.expected_payoffs, frequencies)
 
-    def default_population_policy(self) -> np.ndarray:
-        """What the focal view's other agents play by default: the reference equilibrium."""
+    def default_policy(self, group: str) -> np.ndarray:
+        """What agents play when a face is not told otherwise: the reference equilibrium."""
+        self.group(group)  # a KeyError naming the groups if there is no such group
         return self.reference_equilibrium()
+
+    def window_metrics(self) -> ActionHistogram:
+        """Distance and exploitability of the window's action frequencies, and its modal action."""
+        return ActionHistogram(self.agent_group, self.n_actions, self.distance,
+                               self.exploitability)
+
+    def learner_extras(self) -> tuple[str, ...]:
+        return () if self.observe_mode == "none" else ("payoff_estimates",)
+
+    def learner_extra(self, name: str, group: str, observations: Any) -> np.ndarray:
+        """``"payoff_estimates"``: the expected payoff of every action given the action
+        frequencies each agent observed, ``(n_agents, n_actions)``.
+
+        A population observation is one row broadcast to every agent (stride 0): it is scored
+        once and the result broadcast back (read-only).
+        """
+        if name == "payoff_estimates" and self.observe_mode == "none":
+            raise ValueError(
+                "payoff_estimates come from population statistics: create the game with "
+                "observe='population' or observe='sample:k'"
+            )
+        if name not in self.learner_extras():
+            return super().learner_extra(name, group, observations)
+        frequencies = np.asarray(observations)
+        if frequencies.ndim == 2 and frequencies.shape[0] > 1 and frequencies.strides[0] == 0:
+            row = self.expected_payoffs(frequencies[0])
+            return np.broadcast_to(row, (frequencies.shape[0], *row.shape))
+        return self.expected_payoffs(frequencies)
 
     def distance(self, frequencies: np.ndarray) -> np.ndarray:
         """Distance of action frequencies from the reference equilibrium (total variation)."""

@@ -1,4 +1,4 @@
-"""Contribution game (Kash, Friedman & Halpern 2011, §4).
+"""Contribution game (Kash, Friedman & Halpern, AAMAS 2009, §4).
 
 | Import             | `from populace.envs import contribution_v0`          |
 |--------------------|------------------------------------------------------|
@@ -39,7 +39,7 @@ class ContributionCore(AnonymousGameCore):
     """## Description
 
     N agents each choose how much effort x ∈ {0, ..., 19} to contribute to a joint enterprise
-    (Kash, Friedman & Halpern, *Multiagent learning in large anonymous games*, JAIR 2011, §4;
+    (Kash, Friedman & Halpern, *Multiagent learning in large anonymous games*, AAMAS 2009, §4;
     a Diamond-type search model). An agent contributing x when the others' contribution is y
     earns u(x, y) = 2·x·y − c(x) with c(0)=0, c(1)=1, c(x)=(x−1)² for 2 ≤ x ≤ 8 and
     c(x) = x² + 2n for x > 8 (n = number of agents, as printed in the paper). From uniform play

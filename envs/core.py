@@ -10,6 +10,7 @@ All episodes are synchronous: every agent starts, terminates and is truncated to
 
 from __future__ import annotations
 
+import inspect
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 from typing import Any
@@ -17,6 +18,7 @@ from typing import Any
 import numpy as np
 from gymnasium import spaces
 
+from populace.envs.metrics import WindowMetrics
 from populace.envs.validation import check_actions
 
 Arrays = dict[str, np.ndarray]
@@ -55,13 +57,46 @@ class PopulationCore(ABC):
 
     Subclasses define :attr:`groups`, :meth:`_reset` and :meth:`_step`; this class owns seeding,
     the round counter, truncation at ``max_cycles``, action validation and checkpoint state.
+
+    What a game declares for the layers above it (each has a default here):
+
+    * :attr:`params` — the constructor's keyword arguments with their defaults filled in, taken
+      from the call itself (run configs and resume checks are built from it);
+    * :meth:`default_policy` — what a group plays when a face or the train loop is not told;
+    * :meth:`window_metrics` — the game's metric columns and how a window is scored;
+    * :meth:`learner_extra` — extra per-agent arrays (such as population statistics) for the
+      learners that declare they use them;
+    * :meth:`model` — the game's known dynamics, for learners that plan with them.
     """
 
     metadata: dict[str, Any] = {
         "render_modes": ["rgb_array", "ansi"], "name": "population", "render_fps": 4
     }
     groups: tuple[Group, ...]
-    population_keyword = "n_agents"  # the keyword ``make_vec``'s ``num_envs`` sets
+    population_keyword = "n_agents"  # the keyword ``make_vec``'s ``num_envs`` sets ...
+    population_group = "agent"  # ... the size of this group, the faces' default (the first)
+    params: dict[str, Any]
+
+    def __new__(cls, *args: Any, **kwargs: Any) -> PopulationCore:
+        core = super().__new__(cls)
+        signature = inspect.signature(cls.__init__)
+        unknown = sorted(set(kwargs) - set(signature.parameters) - {"self"})
+        if unknown and not any(
+            p.kind is p.VAR_KEYWORD for p in signature.parameters.values()
+        ):
+            accepted = [name for name in signature.parameters if name != "self"]
+            raise TypeError(
+                f"{cls.metadata['name']}: unknown keyword arguments {unknown}; "
+                f"it accepts {accepted}"
+            )
+        try:
+            bound = signature.bind(core, *args, **kwargs)
+        except TypeError:
+            core.params = {}  # __init__ raises the precise error
+            return core
+        bound.apply_defaults()
+        core.params = {k: v for k, v in bound.arguments.items() if k != "self"}
+        return core
 
     def __init__(self, *, max_cycles: int, render_mode: str | None = None) -> None:
         if isinstance(max_cycles, bool) or not isinstance(max_cycles, int | np.integer):
@@ -91,8 +126,12 @@ class PopulationCore(ABC):
     def step(self, actions: Arrays) -> Step:
         """Advance every agent one round. ``actions`` maps group name to a member-indexed array."""
         self.require_running()
-        checked = self.check_actions(actions)
-        result = self._step(checked)
+        return self.step_checked(self.check_actions(actions))
+
+    def step_checked(self, actions: Arrays) -> Step:
+        """:meth:`step` for actions that :meth:`check_actions` has already returned."""
+        self.require_running()
+        result = self._step(actions)
         self.cycle += 1
         result.truncated = result.truncated or self.cycle >= self.max_cycles
         self.needs_reset = result.terminated or result.truncated
@@ -115,6 +154,10 @@ class PopulationCore(ABC):
             )
         return {g.name: check_actions(g, actions[g.name]) for g in self.groups}
 
+    def check_group_actions(self, name: str, actions: Any) -> np.ndarray:
+        """Validate the action array of one group (see :meth:`check_actions`)."""
+        return check_actions(self.group(name), actions)
+
     @abstractmethod
     def _reset(self) -> Arrays:
         """Draw the initial state from ``self.np_random``; return observations per group."""
@@ -122,6 +165,35 @@ class PopulationCore(ABC):
     @abstractmethod
     def _step(self, actions: Arrays) -> Step:
         """Apply validated actions; return the step (truncation is added by :meth:`step`)."""
+
+    # ----------------------------------------------------------------- declared hooks
+    def default_policy(self, group: str) -> Any:
+        """What ``group`` plays when nobody says otherwise (a policy spec, see
+        :func:`populace.envs.policies.as_policy`): uniform over its action space here; games
+        with a reference equilibrium return that."""
+        return uniform_policy(self.group(group).action_space)
+
+    def window_metrics(self) -> WindowMetrics:
+        """A fresh tally of the game's metric columns over one window (none by default)."""
+        return WindowMetrics()
+
+    def learner_extras(self) -> tuple[str, ...]:
+        """The names of the extras :meth:`learner_extra` can compute."""
+        return ()
+
+    def learner_extra(self, name: str, group: str, observations: Any) -> np.ndarray:
+        """An extra per-agent array for learners that declare ``name`` in their ``extras``.
+
+        ``observations`` are the group's observations after the step.
+        """
+        raise ValueError(
+            f"{self.metadata['name']} provides no learner extra {name!r}; it provides "
+            f"{list(self.learner_extras())}"
+        )
+
+    def model(self) -> Any:
+        """The game's known dynamics, for learners that plan with them (none by default)."""
+        raise NotImplementedError(f"{self.metadata['name']} offers no model to plan with")
 
     # ----------------------------------------------------------------- rendering
     def render(self) -> np.ndarray | str | None:
@@ -175,3 +247,18 @@ class PopulationCore(ABC):
             if g.name == name:
                 return g
         raise KeyError(f"no group named {name!r}; groups are {[g.name for g in self.groups]}")
+
+
+def uniform_policy(space: spaces.Space) -> Any:
+    """Uniform play over ``space``: a probability vector for ``Discrete``, else a callable."""
+    if isinstance(space, spaces.Discrete):
+        return np.full(int(space.n), 1.0 / int(space.n))
+    if isinstance(space, spaces.Box) and space.is_bounded():
+        low, high = space.low, space.high
+
+        def uniform(observations: Any, rng: np.random.Generator) -> np.ndarray:
+            size = (len(observations), *space.shape)
+            return rng.uniform(low, high, size=size).astype(space.dtype)
+
+        return uniform
+    raise ValueError(f"no uniform policy over {space}; give the group a policy explicitly")

@@ -11,44 +11,54 @@ from typing import Any
 import gymnasium as gym
 import numpy as np
 
-from populace.envs.core import PopulationCore
-from populace.envs.policies import PolicyFn, as_policy, role_policies_for
+from populace.envs.core import Group, PopulationCore
+from populace.envs.policies import OtherGroups, as_policy, role_policies_for
+from populace.envs.validation import check_actions, check_int
 
 
 class FocalEnv(gym.Env):
-    """A single-agent ``gymnasium.Env`` over a :class:`PopulationCore`."""
+    """A single-agent ``gymnasium.Env`` over a :class:`PopulationCore`.
+
+    Args:
+        core: the game.
+        population_policy: what the other members of the focal group play (the forms
+            :func:`~populace.envs.policies.as_policy` accepts; None: the game's default).
+        group: the focal agent's group (default: the first).
+        focal_index: which member of that group is the focal agent.
+        role_policies: policies of the other groups, ``{group: spec}`` (default: the game's).
+    """
 
     def __init__(
         self,
         core: PopulationCore,
         population_policy: Any = None,
         *,
-        focal_group: str | None = None,
+        group: str | None = None,
         focal_index: int = 0,
         role_policies: dict[str, Any] | None = None,
     ) -> None:
         self.core = core
-        group = core.group(focal_group) if focal_group else core.groups[0]
-        if not 0 <= focal_index < group.size:
-            raise ValueError(f"focal_index must be in [0, {group.size - 1}], got {focal_index}")
-        self.focal_group, self.focal_index = group.name, focal_index
+        chosen = core.group(group) if group else core.groups[0]
+        focal_index = check_int("focal_index", focal_index, minimum=0)
+        if focal_index >= chosen.size:
+            raise ValueError(f"focal_index must be in [0, {chosen.size - 1}], got {focal_index}")
+        self.focal_group, self.focal_index = chosen.name, focal_index
         self.metadata = {
             "render_modes": list(core.metadata["render_modes"]),
             "render_fps": core.metadata.get("render_fps", 4),
             "name": core.metadata["name"],
         }
         self.render_mode = core.render_mode
-        self.action_space = group.action_space
-        self.observation_space = group.observation_space
-        self._others = np.delete(np.arange(group.size), focal_index)
+        self.action_space = chosen.action_space
+        self.observation_space = chosen.observation_space
+        self._others = np.delete(np.arange(chosen.size), focal_index)
         if population_policy is None:
-            population_policy = core.default_population_policy()  # type: ignore[attr-defined]
-        self._policies: dict[str, PolicyFn] = {
-            group.name: as_policy(
-                population_policy, group.action_space, group.size - 1, "population_policy"
-            )
-        }
-        self._policies.update(role_policies_for(core, group.name, role_policies))
+            population_policy = core.default_policy(chosen.name)
+        self._population = as_policy(
+            population_policy, chosen.action_space, chosen.size - 1, "population_policy"
+        )
+        self.other_groups = OtherGroups(core, role_policies_for(core, chosen.name, role_policies))
+        self._member = Group(chosen.name, 1, chosen.action_space, chosen.observation_space)
         self._observations: dict[str, np.ndarray] = {}
 
     def reset(
@@ -59,43 +69,32 @@ class FocalEnv(gym.Env):
         return self._focal(self._observations), {}
 
     def step(self, action: Any) -> tuple[Any, float, bool, bool, dict]:
-        self.core.require_running()  # before any draw, so a refused step changes nothing
-        action = _single(action, self.action_space)
-        actions = {}
-        rng = self.core.np_random
-        for group in self.core.groups:
-            observations = self._observations[group.name]
-            if group.name == self.focal_group:
-                chosen = self._policies[group.name](observations[self._others], rng)
-                full = np.empty((group.size, *np.shape(chosen)[1:]), dtype=np.asarray(chosen).dtype)
-                full[self._others] = chosen
-                full[self.focal_index] = action
-                actions[group.name] = full
-            else:
-                actions[group.name] = self._policies[group.name](observations, rng)
-        result = self.core.step(actions)
+        # every check before the first draw, so that a refused step changes nothing
+        self.core.require_running()
+        checked = self._check_focal(action)
+        full = checked
+        if len(self._others):
+            observations = self._observations[self.focal_group][self._others]
+            chosen = np.asarray(self._population(observations, self.core.np_random))
+            full = np.empty((len(self._others) + 1, *chosen.shape[1:]), dtype=checked.dtype)
+            full[self._others] = chosen
+            full[self.focal_index] = checked[0]
+        result = self.other_groups.step({self.focal_group: full}, self._observations)
         self._observations = result.observations
         reward = float(result.rewards[self.focal_group][self.focal_index])
         return self._focal(result.observations), reward, result.terminated, result.truncated, {}
+
+    def _check_focal(self, action: Any) -> np.ndarray:
+        value = np.asarray(action)
+        if value.shape != self.action_space.shape:
+            raise ValueError(
+                f"the focal action must have shape {self.action_space.shape} for "
+                f"{self.action_space}, got {action!r}"
+            )
+        return check_actions(self._member, value[None], first_index=self.focal_index)
 
     def _focal(self, observations: dict[str, np.ndarray]) -> Any:
         return observations[self.focal_group][self.focal_index]
 
     def render(self) -> np.ndarray | str | None:
         return self.core.render()
-
-
-def _single(action: Any, space: gym.spaces.Space) -> Any:
-    """Check the focal action here, before the population draws, naming it plainly."""
-    if isinstance(space, gym.spaces.Discrete):
-        value = np.asarray(action)
-        if (
-            value.shape != ()
-            or value.dtype.kind not in "iu"
-            or not space.start <= value < space.start + space.n
-        ):
-            raise ValueError(
-                f"the focal action must be an integer in [{space.start}, "
-                f"{space.start + space.n - 1}], got {action!r}"
-            )
-    return action

@@ -2,12 +2,15 @@
 
 A *population policy* may be given as
 
-* ``None`` — the game's documented default (its reference equilibrium where one exists);
+* ``None`` — the game's documented default (:meth:`PopulationCore.default_policy`: its
+  reference equilibrium where one exists, else uniform play);
 * a probability vector over a discrete action space — every agent samples i.i.d. from it;
 * a callable ``policy(observations, rng) -> actions`` over the whole batch of agents;
 * a learner (anything with ``act(observations)``) controlling exactly that many agents.
 
 All sampling draws from the core's own generator, so a seed fixes everything.
+:class:`OtherGroups` is the one place where the groups nobody hands to a user act: the focal
+and vector faces, the SB3 VecEnv and the train loop all step through it.
 """
 
 from __future__ import annotations
@@ -43,38 +46,101 @@ def as_policy(spec: Any, action_space: spaces.Space, n_agents: int, name: str) -
     )
 
 
+def sample_actions(
+    probabilities: np.ndarray, rng: np.random.Generator, size: int | None = None
+) -> np.ndarray:
+    """Draw actions by inverse CDF, one uniform number per draw.
+
+    ``probabilities`` is either one mixed strategy ``(m,)``, drawn ``size`` times, or one per
+    agent ``(n, m)``, drawn once per row. Rows need not be normalized exactly.
+
+    >>> sample_actions(np.array([[0.0, 1.0], [1.0, 0.0]]), np.random.default_rng(0)).tolist()
+    [1, 0]
+    """
+    p = np.asarray(probabilities, dtype=np.float64)
+    last = p.shape[-1] - 1
+    if p.ndim == 1:
+        cumulative = np.cumsum(p)
+        draws = rng.random(size) * cumulative[-1]
+        return np.minimum(np.searchsorted(cumulative, draws, side="right"), last)
+    cumulative = np.cumsum(p, axis=1)
+    draws = rng.random(len(p)) * cumulative[:, -1]
+    return np.minimum((cumulative <= draws[:, None]).sum(axis=1), last)
+
+
 def _mixed_strategy(probabilities: np.ndarray, start: int) -> PolicyFn:
     support = np.flatnonzero(probabilities)
-    if len(support) == 1:
+    if len(support) == 1:  # pure: no draws, so the generator is left as it is
         action = int(support[0]) + start
 
         def pure(observations: np.ndarray, rng: np.random.Generator) -> np.ndarray:
             return np.full(len(observations), action, dtype=np.int64)
 
         return pure
-    cumulative = np.cumsum(probabilities)
-    cumulative[-1] = 1.0
 
     def mixed(observations: np.ndarray, rng: np.random.Generator) -> np.ndarray:
-        draws = rng.random(len(observations))
-        return np.searchsorted(cumulative, draws, side="right").astype(np.int64) + start
+        return sample_actions(probabilities, rng, len(observations)).astype(np.int64) + start
 
     return mixed
 
 
-def role_policies_for(core: Any, learning_group: str, role_policies: Any) -> dict[str, PolicyFn]:
-    """One policy per group other than ``learning_group``, from ``{group: policy spec}``."""
+def role_policies_for(
+    core: Any, controlled: str | tuple[str, ...], role_policies: Any
+) -> dict[str, PolicyFn]:
+    """One policy per group not in ``controlled``, from ``{group: policy spec}``; a group left
+    out plays the game's :meth:`~populace.envs.core.PopulationCore.default_policy`."""
+    controlled = (controlled,) if isinstance(controlled, str) else tuple(controlled)
+    if role_policies is not None and not isinstance(role_policies, dict):
+        raise TypeError(
+            f"role_policies must be a dict keyed by group, got {type(role_policies).__name__}"
+        )
     given = dict(role_policies or {})
     policies = {}
     for group in core.groups:
-        if group.name == learning_group:
+        if group.name in controlled:
+            if group.name in given:
+                raise ValueError(
+                    f"role_policies gives a policy for group {group.name!r}, which is not "
+                    "a fixed role here"
+                )
             continue
-        if group.name not in given:
-            raise ValueError(f"role_policies needs a policy for group {group.name!r}")
+        spec = given.pop(group.name, None)
+        if spec is None:
+            spec = core.default_policy(group.name)
         policies[group.name] = as_policy(
-            given.pop(group.name), group.action_space, group.size,
-            f"role_policies[{group.name!r}]",
+            spec, group.action_space, group.size, f"role_policies[{group.name!r}]",
         )
     if given:
-        raise ValueError(f"role_policies names unknown groups {sorted(given)}")
+        raise ValueError(
+            f"role_policies names unknown groups {sorted(given)}; the groups are "
+            f"{[g.name for g in core.groups]}"
+        )
     return policies
+
+
+class OtherGroups:
+    """The groups that follow fixed policies, and the joint step that lets them act.
+
+    :meth:`step` validates the actions it is given *before* any fixed policy draws from the
+    core's generator, so a refused step changes nothing; then every fixed group acts on its
+    own latest observations and the core steps.
+    """
+
+    def __init__(self, core: Any, policies: dict[str, PolicyFn]) -> None:
+        self.core = core
+        self.policies = policies
+
+    def step(self, given: dict[str, Any], observations: dict[str, Any]) -> Any:
+        """Step the core with ``given`` (group -> actions) plus the fixed groups' actions."""
+        return self.core.step_checked(self.joint_actions(given, observations))
+
+    def joint_actions(
+        self, given: dict[str, Any], observations: dict[str, Any]
+    ) -> dict[str, np.ndarray]:
+        """Every group's validated actions: ``given``, then the fixed groups' draws."""
+        self.core.require_running()
+        joint = {name: self.core.check_group_actions(name, a) for name, a in given.items()}
+        rng = self.core.np_random
+        for name, policy in self.policies.items():
+            joint[name] = self.core.check_group_actions(name, policy(observations[name], rng))
+        return joint

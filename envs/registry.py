@@ -7,6 +7,9 @@ Gymnasium (``populace/<GymName>``: the focal view for ``make``, the population v
 
 from __future__ import annotations
 
+import importlib
+from typing import Any
+
 import gymnasium
 import pettingzoo
 
@@ -22,17 +25,29 @@ def module_path(module: str) -> str:
     return f"populace.envs.{module}"
 
 
+def core_class(game: str) -> type:
+    """The array core class of a registered game, e.g. ``core_class("contribution_v0")``."""
+    if game not in GAMES:
+        raise ValueError(f"unknown game {game!r}; choose one of {sorted(GAMES)}")
+    return importlib.import_module(module_path(game)).raw_env.core_class
+
+
+def make_core(game: str, **kwargs: Any) -> Any:
+    """Build a registered game's array core directly (no face around it)."""
+    return core_class(game)(**kwargs)
+
+
 def register_all() -> None:
     for module, gym_name in GAMES.items():
-        path = module_path(module)
-        pz_id = f"populace/{module}"
-        if pz_id.replace("_v", "-v") not in pettingzoo.parallel_registry:
-            pettingzoo.register("parallel", pz_id, entry_point=f"{path}:parallel_env")
-            pettingzoo.register("aec", pz_id, entry_point=f"{path}:env")
-        gym_id = f"populace/{gym_name}"
-        if gym_id not in gymnasium.registry:
-            gymnasium.register(
-                id=gym_id,
-                entry_point=f"{path}:focal_env",
-                vector_entry_point=f"{path}:vector_env",
-            )
+        register_game(module_path(module), f"populace/{module}", f"populace/{gym_name}")
+
+
+def register_game(path: str, pz_id: str, gym_id: str) -> None:
+    """Register the faces of the game module at import ``path`` under the two ids."""
+    if pz_id.replace("_v", "-v") not in pettingzoo.parallel_registry:
+        pettingzoo.register("parallel", pz_id, entry_point=f"{path}:parallel_env")
+        pettingzoo.register("aec", pz_id, entry_point=f"{path}:env")
+    if gym_id not in gymnasium.registry:
+        gymnasium.register(
+            id=gym_id, entry_point=f"{path}:focal_env", vector_entry_point=f"{path}:vector_env"
+        )

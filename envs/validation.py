@@ -11,8 +11,11 @@ if TYPE_CHECKING:
     from populace.envs.core import Group
 
 
-def check_actions(group: Group, actions: Any) -> np.ndarray:
-    """Return ``actions`` as an array for ``group``, or raise naming the first bad agent."""
+def check_actions(group: Group, actions: Any, *, first_index: int = 0) -> np.ndarray:
+    """Return ``actions`` as an array for ``group``, or raise naming the first bad agent.
+
+    Agent ``i`` of the array is named ``f"{group.name}_{first_index + i}"`` in errors.
+    """
     arr = np.asarray(actions)
     space = group.action_space
     expected_shape = (group.size, *space.shape)
@@ -20,25 +23,33 @@ def check_actions(group: Group, actions: Any) -> np.ndarray:
         raise ValueError(
             f"actions for group {group.name!r} must have shape {expected_shape}, got {arr.shape}"
         )
+    name = _Namer(group.name, first_index)
     if isinstance(space, spaces.Discrete):
-        return _check_discrete(group, arr, int(space.start), int(space.start + space.n - 1))
+        return _check_discrete(name, arr, int(space.start), int(space.start + space.n - 1))
     if isinstance(space, spaces.Box):
-        return _check_box(group, arr, space)
+        return _check_box(name, group.size, arr, space)
     raise TypeError(f"unsupported action space {space!r}")
 
 
-def _check_discrete(group: Group, arr: np.ndarray, low: int, high: int) -> np.ndarray:
+class _Namer:
+    def __init__(self, group: str, first_index: int) -> None:
+        self.group, self.first_index = group, first_index
+
+    def __call__(self, index: int) -> str:
+        return f"{self.group}_{self.first_index + index}"
+
+
+def _check_discrete(name: _Namer, arr: np.ndarray, low: int, high: int) -> np.ndarray:
     if arr.dtype.kind not in "iu":  # floats too, even whole ones: actions are indices
         bad = _first_non_integer(arr)
         raise ValueError(
-            f"{group.name}_{bad} played {_item(arr, bad)!r} ({arr.dtype}); "
+            f"{name(bad)} played {_item(arr, bad)!r} ({arr.dtype}); "
             f"expected an integer action in [{low}, {high}]"
         )
     if arr.size and _out_of_range(arr, low, high):
         bad = int(np.flatnonzero((arr < low) | (arr > high))[0])
         raise ValueError(
-            f"{group.name}_{bad} played {int(arr[bad])}; expected an integer action in "
-            f"[{low}, {high}]"
+            f"{name(bad)} played {int(arr[bad])}; expected an integer action in [{low}, {high}]"
         )
     # One canonical dtype for the cores: no uint8 overflow in index arithmetic, no
     # int64 + uint64 -> float64 promotion, and no hidden cast inside ``bincount``/``take``.
@@ -74,20 +85,20 @@ def _first_non_integer(arr: np.ndarray) -> int:
     return 0
 
 
-def _check_box(group: Group, arr: np.ndarray, space: spaces.Box) -> np.ndarray:
+def _check_box(name: _Namer, size: int, arr: np.ndarray, space: spaces.Box) -> np.ndarray:
     if arr.dtype.kind not in "fiu":
-        raise ValueError(f"actions for group {group.name!r} must be numeric, got {arr.dtype}")
+        raise ValueError(f"actions for group {name.group!r} must be numeric, got {arr.dtype}")
     arr = arr.astype(space.dtype, copy=False)
-    flat = arr.reshape(group.size, -1)
+    flat = arr.reshape(size, -1)
     finite = np.isfinite(flat).all(axis=1)
     if not finite.all():
         bad = int(np.flatnonzero(~finite)[0])
-        raise ValueError(f"{group.name}_{bad} sent a non-finite action {flat[bad]}")
-    inside = ((arr >= space.low) & (arr <= space.high)).reshape(group.size, -1).all(axis=1)
+        raise ValueError(f"{name(bad)} sent a non-finite action {flat[bad]}")
+    inside = ((arr >= space.low) & (arr <= space.high)).reshape(size, -1).all(axis=1)
     if not inside.all():
         bad = int(np.flatnonzero(~inside)[0])
         raise ValueError(
-            f"{group.name}_{bad} sent {flat[bad]}, outside the action box "
+            f"{name(bad)} sent {flat[bad]}, outside the action box "
             f"[{space.low.min()}, {space.high.max()}]"
         )
     return arr

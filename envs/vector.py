@@ -15,11 +15,17 @@ from gymnasium.vector import AutoresetMode, VectorEnv
 from gymnasium.vector.utils import batch_space
 
 from populace.envs.core import PopulationCore
-from populace.envs.policies import role_policies_for
+from populace.envs.policies import OtherGroups, role_policies_for
 
 
 class PopulationVectorEnv(VectorEnv):
-    """A ``gymnasium.vector.VectorEnv`` whose ``num_envs`` sub-environments are the agents."""
+    """A ``gymnasium.vector.VectorEnv`` whose ``num_envs`` sub-environments are the agents.
+
+    Args:
+        core: the game.
+        group: the group whose members are the slots (default: the first).
+        role_policies: policies of the other groups, ``{group: spec}`` (default: the game's).
+    """
 
     def __init__(
         self,
@@ -41,7 +47,7 @@ class PopulationVectorEnv(VectorEnv):
         self.render_mode = core.render_mode
         self.single_action_space = chosen.action_space
         self.single_observation_space = chosen.observation_space
-        self._policies = role_policies_for(core, chosen.name, role_policies)
+        self.other_groups = OtherGroups(core, role_policies_for(core, chosen.name, role_policies))
         self._observations: dict[str, np.ndarray] = {}
         self._autoreset = False
 
@@ -66,10 +72,7 @@ class PopulationVectorEnv(VectorEnv):
             observations, _ = self.reset()
             done = np.zeros(n, dtype=bool)
             return observations, np.zeros(n), done, done.copy(), {}
-        rng = self.core.np_random
-        joint = {name: fn(self._observations[name], rng) for name, fn in self._policies.items()}
-        joint[self.group] = actions
-        result = self.core.step(joint)
+        result = self.other_groups.step({self.group: actions}, self._observations)
         self._observations = result.observations
         self._autoreset = result.terminated or result.truncated
         observations, rewards = result.observations[self.group], result.rewards[self.group]

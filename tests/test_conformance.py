@@ -278,7 +278,7 @@ def test_focal_face_equals_core(case, policy):
     if policy == "default":
         population_policy = None
         others = as_policy(
-            core.default_population_policy(), group.action_space, group.size - 1, "policy"
+            core.default_policy(group.name), group.action_space, group.size - 1, "policy"
         )
     else:
         population_policy = others = partial(_uniform_policy, n=int(group.action_space.n))

@@ -17,6 +17,7 @@ from populace.agents import (
     Learner,
     RegretMatching,
     StageLearner,
+    Transition,
     make_learner,
     mu_from_bounds,
     regret,
@@ -25,7 +26,7 @@ from populace.envs.contribution_v0 import ContributionCore
 
 
 def feed(learner: Learner, actions: list[int], rewards: list[float], **kwargs) -> None:
-    learner.update(np.array(actions), np.array(rewards, dtype=float), **kwargs)
+    learner.update(Transition.of_round(np.array(actions), np.array(rewards, dtype=float), **kwargs))
 
 
 def play(learner: Learner, core, rounds: int) -> np.ndarray:
@@ -35,7 +36,7 @@ def play(learner: Learner, core, rounds: int) -> np.ndarray:
     for r in range(rounds):
         actions = learner.act()
         step = core.step({"agent": actions})
-        learner.update(actions, step.rewards["agent"])
+        learner.update(Transition.of_round(actions, step.rewards["agent"]))
         counts[r] = step.info["counts"]
     return counts
 
@@ -77,7 +78,7 @@ def test_stage_ties_keep_the_current_action_else_lowest_index():
     # agent 0: 2 ties with unplayed actions at 0 -> keeps 2
     # agent 1: 1 and 2 tie at 5, current 3 unplayed (0) -> lowest best index, 1
     # agent 2: ties of 3 with unplayed actions at 0 after earning 0 -> keeps 3
-    learner.update(np.array([2, 1, 3]), np.array([0.0, 5.0, 0.0]))
+    learner.update(Transition.of_round(np.array([2, 1, 3]), np.array([0.0, 5.0, 0.0])))
     assert learner.stage_actions.tolist() == [2, 1, 3]
     learner = stage(1, 4, [3], epsilon=0.0, tau=2)
     feed(learner, [1], [5.0])
@@ -103,7 +104,7 @@ def test_stage_without_exploration_plays_the_stage_action():
     for _ in range(10):
         actions = learner.act()
         assert np.array_equal(actions, learner.stage_actions)
-        learner.update(actions, np.ones(500))
+        learner.update(Transition.of_round(actions, np.ones(500)))
 
 
 def test_stage_policy_is_a_epsilon():
@@ -115,7 +116,7 @@ def test_stage_policy_is_a_epsilon():
 
 def test_stage_with_statistics_averages_the_payoff_estimates():
     learner = stage(2, 3, [0, 0], epsilon=0.0, tau=2, use_statistics=True)
-    assert learner.uses_statistics and not StageLearner.uses_statistics
+    assert learner.extras == ("payoff_estimates",) and StageLearner.extras == ()
     estimates = np.array([[0.0, 1.0, 3.0], [0.0, 4.0, 1.0]])
     # the realized rewards (which favour action 0) are ignored in this mode
     feed(learner, [0, 0], [9.0, 9.0], payoff_estimates=estimates)
@@ -134,7 +135,7 @@ def test_stage_with_statistics_accepts_a_broadcast_row():
     learner = stage(1000, 3, [0] * 1000, epsilon=0.1, tau=3, use_statistics=True)
     row = np.broadcast_to(np.array([0.0, 2.0, 1.0]), (1000, 3))
     for _ in range(3):
-        learner.update(learner.act(), np.zeros(1000), payoff_estimates=row)
+        learner.update(Transition.of_round(learner.act(), np.zeros(1000), payoff_estimates=row))
     assert (learner.stage_actions == 1).all()
 
 
@@ -210,7 +211,7 @@ def run_recorded(learner: RegretMatching, rounds: int, rng: np.random.Generator)
     for _ in range(rounds):
         a = learner.act()
         r = rng.normal(size=learner.n_agents) * 3 + a - 2
-        learner.update(a, r)
+        learner.update(Transition.of_round(a, r))
         actions.append(a)
         rewards.append(r)
         policies.append(learner.policy())
@@ -336,7 +337,7 @@ def test_a_tiny_discount_is_almost_the_time_average():
     actions, rewards, policies = run_recorded(plain, 50, np.random.default_rng(3))
     discounted = RegretMatching(6, 4, mu=2.0, discount=1e-9, seed=1)
     for a, r in zip(actions, rewards, strict=True):
-        discounted.update(a, r)
+        discounted.update(Transition.of_round(a, r))
     np.testing.assert_allclose(discounted.policy(), policies[-1], atol=1e-6)
 
 
@@ -349,7 +350,7 @@ def test_discounted_regret_matching_stays_finite_on_the_simplex(discount, rounds
     low, total = 1.0, 0.0
     for _ in range(rounds):
         actions = learner.act()
-        learner.update(actions, core.step({"agent": actions}).rewards["agent"])
+        learner.update(Transition.of_round(actions, core.step({"agent": actions}).rewards["agent"]))
         p = learner.probabilities
         low = min(low, p.min())
         total = max(total, np.abs(p.sum(axis=0) - 1).max())
@@ -379,7 +380,7 @@ def test_regret_matching_accepts_any_actions_not_only_its_own():
     rewards = rng.normal(size=(30, n))
     learner = RegretMatching(n, m, mu=1.0, seed=0)
     for a, r in zip(actions, rewards, strict=True):
-        learner.update(a, r)
+        learner.update(Transition.of_round(a, r))
     expected = reference_regret_matching(actions, rewards, m, 1.0, 0.1, 0.2)
     assert np.array_equal(learner.policy(), expected[-1])
 
@@ -405,7 +406,7 @@ def test_regret_matching_stays_on_the_simplex_over_a_long_run():
     core.reset(seed=0)
     for _ in range(3000):
         actions = learner.act()
-        learner.update(actions, core.step({"agent": actions}).rewards["agent"])
+        learner.update(Transition.of_round(actions, core.step({"agent": actions}).rewards["agent"]))
         p = learner.probabilities
         assert np.isfinite(p).all() and p.min() > 0
         assert np.abs(p.sum(axis=0) - 1).max() < 1e-12
@@ -417,7 +418,7 @@ def test_regret_matching_learns_a_dominant_action():
     counts = np.zeros(3)
     for t in range(2500):
         actions = learner.act()
-        learner.update(actions, actions / 2.0)
+        learner.update(Transition.of_round(actions, actions / 2.0))
         if t >= 2000:
             counts += np.bincount(actions, minlength=3)
     assert counts[2] / counts.sum() > 0.8
@@ -525,7 +526,7 @@ def test_baseline_stays_on_the_simplex(discount):
     low, total = 1.0, 0.0
     for _ in range(3000):
         actions = learner.act()
-        learner.update(actions, core.step({"agent": actions}).rewards["agent"])
+        learner.update(Transition.of_round(actions, core.step({"agent": actions}).rewards["agent"]))
         p = learner.probabilities
         low = min(low, p.min())
         total = max(total, np.abs(p.sum(axis=0) - 1).max())
@@ -549,7 +550,8 @@ def drive(learner: Learner, rounds: int, rng: np.random.Generator) -> list[np.nd
         actions = learner.act()
         rewards = np.sin(actions + 1.0) + rng.normal(size=learner.n_agents)
         estimates = rng.normal(size=(learner.n_agents, learner.n_actions))
-        learner.update(actions, rewards, None, estimates if learner.uses_statistics else None)
+        extras = {"payoff_estimates": estimates} if learner.extras else {}
+        learner.update(Transition.of_round(actions, rewards, **extras))
         played.append(actions)
     return played
 
@@ -692,17 +694,17 @@ def test_bad_rounds_name_the_first_bad_agent(make):
     learner = make()
     actions, rewards = np.zeros(20, dtype=np.int64), np.zeros(20)
     with pytest.raises(ValueError, match=r"actions must have shape \(20,\), got \(19,\)"):
-        learner.update(actions[:19], rewards)
+        learner.update(Transition.of_round(actions[:19], rewards))
     with pytest.raises(ValueError, match=r"rewards must have shape \(20,\)"):
-        learner.update(actions, rewards[:5])
+        learner.update(Transition.of_round(actions, rewards[:5]))
     bad = actions.copy()
     bad[17], bad[18] = 4, -1
     with pytest.raises(ValueError, match=r"agent 17 played 4; expected an action in \[0, 3\]"):
-        learner.update(bad, rewards)
+        learner.update(Transition.of_round(bad, rewards))
     with pytest.raises(ValueError, match="actions must be integers"):
-        learner.update(actions + 0.5, rewards)
+        learner.update(Transition.of_round(actions + 0.5, rewards))
     nan = rewards.copy()
     nan[17], nan[19] = np.inf, np.nan
     with pytest.raises(ValueError, match="agent 17 received a non-finite reward inf"):
-        learner.update(actions, nan)
-    learner.update(actions, rewards)  # still usable after refused rounds
+        learner.update(Transition.of_round(actions, nan))
+    learner.update(Transition.of_round(actions, rewards))  # still usable after refused rounds

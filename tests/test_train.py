@@ -17,11 +17,10 @@ from typing import Any
 import numpy as np
 import pytest
 
-from populace.agents.base import Learner
+from populace.agents.base import TabularLearner, Transition
 from populace.envs.contribution_v0 import ContributionCore
 from populace.envs.matrix_v0 import MatrixCore
 from populace.train import (
-    COLUMNS,
     Callback,
     EarlyStopping,
     History,
@@ -34,10 +33,9 @@ from populace.train import (
 from populace.train.checkpoint import join_state, split_state
 
 N = 20
-DETERMINISTIC = tuple(c for c in COLUMNS if c != "time")  # wall time differs between runs
 
 
-class TinyStage(Learner):
+class TinyStage(TabularLearner):
     """Each agent plays its current action (or explores w.p. ``epsilon``) and, every ``tau``
     rounds, switches to the action with the best average payoff it saw in that stage."""
 
@@ -48,6 +46,7 @@ class TinyStage(Learner):
         super().__init__(n_agents, n_actions, seed=seed)
         self.epsilon, self.tau = epsilon, tau
         self.uses_statistics = use_statistics
+        self.extras = ("payoff_estimates",) if use_statistics else ()
         self.current = self.rng.integers(n_actions, size=n_agents)
         self.totals = np.zeros((n_agents, n_actions))
         self.plays = np.zeros((n_agents, n_actions))
@@ -59,7 +58,9 @@ class TinyStage(Learner):
         other = self.rng.integers(self.n_actions, size=self.n_agents)
         return np.where(explore, other, self.current).astype(np.int64)
 
-    def update(self, actions, rewards, next_observations=None, payoff_estimates=None) -> None:
+    def update(self, transition: Transition) -> None:
+        actions, rewards = transition.actions, transition.rewards
+        payoff_estimates = transition.extras.get("payoff_estimates")
         if self.uses_statistics:
             assert payoff_estimates is not None
             self.seen_estimates.append(payoff_estimates)
@@ -113,7 +114,8 @@ def learner_for(core: Any, **kwargs: Any) -> TinyStage:
 
 
 def same_history(a: History, b: History) -> None:
-    for name in DETERMINISTIC:
+    assert a.columns == b.columns
+    for name in (c for c in a.columns if c != "time"):  # wall time differs between runs
         np.testing.assert_array_equal(a.column(name), b.column(name), err_msg=name)
 
 
@@ -127,10 +129,14 @@ def test_one_row_per_window_and_result_fields():
     assert result.history.round.dtype == np.int64 and result.history.distance.dtype == np.float64
     rows = result.history.as_rows()
     assert all(isinstance(r, MetricsRow) for r in rows) and rows[-1].round == 1000
-    assert result.history.final("distance") == rows[-1].distance
-    assert result.policy.shape == (N, 20)
-    np.testing.assert_allclose(result.frequencies.sum(), 1.0)
-    assert result.frequencies.shape == (20,)
+    assert result.history.final("distance") == rows[-1]["distance"]
+    assert result.history.columns == (
+        "round", "episodes", "distance", "exploitability", "modal_action", "modal_share",
+        "reward/agent", "time",
+    )
+    assert result.history.modal_action.dtype == np.int64
+    assert result.policy.shape == (N, 20) and list(result.policies) == ["agent"]
+    assert result.episodes == 1 and result.history.final("episodes") == 1  # max_cycles=1000
     assert result.run_dir is None
     t = result.timings
     assert t.rounds == 1000 and t.seconds > 0
@@ -153,12 +159,12 @@ def test_window_metrics_match_the_played_actions():
                    progress=False)
     assert len(seen) == 3
     row = result.history.as_rows()[-1]
-    assert row.distance == pytest.approx(3.0)  # |5 - 8|
-    assert row.modal_action == 5 and row.modal_share == 1.0
+    assert row["distance"] == pytest.approx(3.0)  # |5 - 8|
+    assert row["modal_action"] == 5 and row["modal_share"] == 1.0
     payoffs = core.expected_payoffs(np.eye(20)[5])
-    assert row.exploitability == pytest.approx(payoffs.max() - payoffs[5])
-    assert row.mean_reward == pytest.approx(2 * 5 * 5 - 16)  # 2xy - (x-1)^2
-    np.testing.assert_array_equal(result.frequencies, np.eye(20)[5])
+    assert row["exploitability"] == pytest.approx(payoffs.max() - payoffs[5])
+    assert row["reward/agent"] == pytest.approx(2 * 5 * 5 - 16)  # 2xy - (x-1)^2
+    assert seen[-1] == row
 
 
 def test_partial_last_window_is_not_recorded_and_rounds_cross_episodes():
@@ -168,7 +174,7 @@ def test_partial_last_window_is_not_recorded_and_rounds_cross_episodes():
     short = train(contribution(), learner_for(contribution()), rounds=30, window=100,
                   progress=False)
     assert len(short.history) == 0 and short.rounds == 30
-    np.testing.assert_allclose(short.frequencies.sum(), 1.0)
+    assert result.episodes == 3 and list(result.history.episodes) == [1, 2]
 
 
 def test_faces_are_unwrapped_to_the_same_run():
@@ -182,11 +188,13 @@ def test_faces_are_unwrapped_to_the_same_run():
     faces = [
         contribution_v0.parallel_env(n_agents=N),
         contribution_v0.vector_env(num_envs=N),
-        gymnasium.make("populace/Contribution-v0", n_agents=N),
     ]
     for env in faces:
         result = train(env, learner_for(contribution()), rounds=200, window=50, progress=False)
         same_history(result.history, reference.history)
+    focal = gymnasium.make("populace/Contribution-v0", n_agents=N)  # its policy can't apply
+    with pytest.raises(TypeError, match="focal view"):
+        train(focal, learner_for(contribution()), rounds=200, window=50, progress=False)
 
 
 def test_population_statistics_are_computed_once_and_broadcast():
@@ -222,7 +230,7 @@ def test_plain_function_callback_and_hooks_order():
 
     class Hooks(Callback):
         def on_start(self, context):
-            events.append(f"start {context.start_round}/{context.rounds}")
+            events.append(f"start {context.start}/{context.budget} {context.unit}")
 
         def on_end(self, result):
             events.append(f"end {result.rounds}")
@@ -230,7 +238,7 @@ def test_plain_function_callback_and_hooks_order():
     result = train(contribution(), learner_for(contribution()), rounds=1000, window=100,
                    callbacks=[Hooks(), lambda row: row.round >= 200], progress=False)
     assert result.stopped_early and result.rounds == 200
-    assert events == ["start 0/1000", "end 200"]
+    assert events == ["start 0/1000 rounds", "end 200"]
 
 
 def test_early_stopping_rejects_unknown_metric():
@@ -244,7 +252,7 @@ def test_progress_bar_draws_when_forced_and_not_when_disabled(capsys):
     train(contribution(), learner_for(contribution()), rounds=300, window=100,
           callbacks=[ProgressBar(stream=stream, force=True)])
     text = stream.getvalue()
-    assert "300/300 rounds" in text and "distance" in text and text.endswith("\n")
+    assert "300/300" in text and "distance" in text and text.endswith("\n")
     for progress in (False, None):  # None: only on a terminal, and stderr is captured here
         train(contribution(), learner_for(contribution()), rounds=300, window=100,
               progress=progress)
@@ -268,11 +276,13 @@ def test_run_folder_config_and_csv(tmp_path):
     assert config["env"]["name"] == "contribution_v0"
     assert config["env"]["kwargs"]["n_agents"] == N
     assert config["env"]["kwargs"]["payoff"] == "matching"
-    assert config["learner"]["config"] == learner.config()
+    assert config["env"]["kwargs"]["cost_offset"] is None  # declared defaults are recorded
+    assert config["learners"]["agent"]["config"] == learner.config()
     assert (config["seed"], config["window"], config["rounds"]) == (3, 100, 600)
+    assert config["unit"] == "rounds" and config["fixed_groups"] == []
     rows = read_csv(run / "metrics.csv")
-    assert list(rows[0]) == list(COLUMNS) and len(rows) == 6
-    for name in COLUMNS:
+    assert tuple(rows[0]) == result.history.columns and len(rows) == 6
+    for name in result.history.columns:
         parsed = np.array([float(r[name]) for r in rows])
         np.testing.assert_array_equal(parsed, result.history.column(name))
 
@@ -307,8 +317,9 @@ def test_checkpoints_are_complete_and_load_without_pickle(tmp_path):
         json.loads((folder / "state.json").read_text())
     state = load_checkpoint(tmp_path / "checkpoints" / names[-1])
     assert state["loop"]["round"] == 1000 and state["core"]["cycle"] == 1000
-    assert state["loop"]["observations"]["broadcast"] is True  # one row, not N copies
-    np.testing.assert_array_equal(state["learner"]["current"].shape, (N,))
+    observations = state["loop"]["observations"]["agent"]
+    assert observations["broadcast"] is True  # one row, not N copies
+    np.testing.assert_array_equal(state["learners"]["agent"]["current"].shape, (N,))
 
 
 def test_keep_checkpoints_prunes_old_ones(tmp_path):
@@ -390,11 +401,11 @@ def test_resume_equals_an_uninterrupted_run(tmp_path, name, first):
     assert resumed.rounds == straight.rounds == total
     same_history(resumed.history, straight.history)
     np.testing.assert_array_equal(resumed.policy, straight.policy)
-    np.testing.assert_array_equal(resumed.frequencies, straight.frequencies)
+    assert resumed.episodes == straight.episodes
     assert resumed.timings.rounds == total - first
     a, b = read_csv(run / "metrics.csv"), read_csv(straight_dir / "metrics.csv")
-    assert [{k: r[k] for k in DETERMINISTIC} for r in a] == [
-        {k: r[k] for k in DETERMINISTIC} for r in b
+    assert [{k: v for k, v in r.items() if k != "time"} for r in a] == [
+        {k: v for k, v in r.items() if k != "time"} for r in b
     ]
 
 
@@ -484,6 +495,8 @@ def test_resume_in_an_empty_folder_starts_a_fresh_run(tmp_path):
     [
         ({"rounds": 0}, ValueError, "rounds must be >= 1"),
         ({"rounds": 2.5}, TypeError, "rounds must be an int"),
+        ({"rounds": None}, ValueError, "budget of rounds= or of episodes="),
+        ({"episodes": 3}, ValueError, "budget of rounds= or of episodes="),
         ({"window": 0}, ValueError, "window must be >= 1"),
         ({"seed": -1}, ValueError, "seed must be >= 0"),
         ({"checkpoint_every": 150, "out_dir": "x"}, ValueError, "multiple of window"),
@@ -504,7 +517,7 @@ def test_bad_arguments(kwargs, error, match):
 def test_learner_must_fit_the_game():
     with pytest.raises(ValueError, match="learner.n_agents is 5 but group 'agent'"):
         train(contribution(), TinyStage(5, 20), rounds=10, progress=False)
-    with pytest.raises(ValueError, match="learner.n_actions is 3"):
+    with pytest.raises(ValueError, match=r"acts in Discrete\(3\) but group 'agent'"):
         train(contribution(), TinyStage(N, 3), rounds=10, progress=False)
     with pytest.raises(ValueError, match="observe='population'"):
         train(contribution(), TinyStage(N, 20, use_statistics=True), rounds=10, progress=False)

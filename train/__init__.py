@@ -1,15 +1,13 @@
 """The train loop, its typed results, callbacks and run folders."""
 
+from populace.envs.faces import unwrap_core
 from populace.train.callbacks import Callback, CSVLogger, EarlyStopping, FunctionCallback
 from populace.train.checkpoint import RunFolder, load_checkpoint, save_checkpoint
-from populace.train.checks import unwrap_core
 from populace.train.loop import train
 from populace.train.progress import ProgressBar
-from populace.train.results import COLUMNS, History, MetricsRow, RunContext, Timings, TrainResult
-from populace.train.scores import payoff_estimates
+from populace.train.results import History, MetricsRow, RunContext, Timings, TrainResult
 
 __all__ = [
-    "COLUMNS",
     "CSVLogger",
     "Callback",
     "EarlyStopping",
@@ -22,7 +20,6 @@ __all__ = [
     "Timings",
     "TrainResult",
     "load_checkpoint",
-    "payoff_estimates",
     "save_checkpoint",
     "train",
     "unwrap_core",

@@ -18,11 +18,13 @@ from __future__ import annotations
 import csv
 import io
 import math
-import os
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TextIO
+
+from populace.envs.validation import check_choice, check_int, check_number
+from populace.train.checkpoint import write_atomic
 
 if TYPE_CHECKING:
     from populace.train.results import MetricsRow, RunContext, TrainResult
@@ -104,14 +106,13 @@ def csv_line(values: Sequence[Any]) -> str:
 
 def write_metrics_csv(path: Path, columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> None:
     """(Re)write a whole metrics file atomically: header plus ``rows``."""
-    temp = path.with_name(f".tmp-{path.name}")
-    with temp.open("w", encoding="utf-8", newline="") as handle:
+
+    def write(handle: TextIO) -> None:
         handle.write(csv_line(columns))
         for row in rows:
             handle.write(csv_line(row))
-        handle.flush()
-        os.fsync(handle.fileno())
-    os.replace(temp, path)
+
+    write_atomic(path, write)
 
 
 class CSVLogger(Callback):
@@ -136,9 +137,8 @@ class CSVLogger(Callback):
             write_metrics_csv(self.path, context.columns, [])
 
     def on_window(self, row: MetricsRow) -> bool | None:
-        values = row.as_dict()
         with self.path.open("a", encoding="utf-8", newline="") as handle:
-            handle.write(csv_line([values[c] for c in self._columns or tuple(values)]))
+            handle.write(csv_line([row[c] for c in self._columns or tuple(row)]))
             handle.flush()
         return None
 
@@ -156,16 +156,10 @@ class EarlyStopping(Callback):
     def __init__(
         self, metric: str = "distance", *, threshold: float, patience: int = 1, mode: str = "min"
     ) -> None:
-        if mode not in ("min", "max"):
-            raise ValueError(f"mode must be 'min' or 'max', got {mode!r}")
-        if isinstance(patience, bool) or not isinstance(patience, int) or patience < 1:
-            raise ValueError(f"patience must be an int >= 1, got {patience!r}")
-        if not isinstance(threshold, int | float) or math.isnan(threshold):
-            raise ValueError(f"threshold must be a number, got {threshold!r}")
         self.metric = metric
-        self.threshold = float(threshold)
-        self.patience = patience
-        self.mode = mode
+        self.threshold = check_number("threshold", threshold, low=-math.inf)
+        self.patience = check_int("patience", patience, minimum=1)
+        self.mode = check_choice("mode", mode, ("min", "max"))
         self.streak = 0
 
     def _met(self, value: float) -> bool:
@@ -183,5 +177,5 @@ class EarlyStopping(Callback):
             self.streak += 1
 
     def on_window(self, row: MetricsRow) -> bool | None:
-        self.streak = self.streak + 1 if self._met(float(getattr(row, self.metric))) else 0
+        self.streak = self.streak + 1 if self._met(float(row[self.metric])) else 0
         return self.streak >= self.patience

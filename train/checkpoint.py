@@ -16,16 +16,18 @@ set of checkpoints or the new one, never a half-written checkpoint under a ``rou
 
 from __future__ import annotations
 
-import inspect
 import json
 import os
 import re
 import shutil
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TextIO
 
 import numpy as np
+
+from populace.jsonable import to_json
 
 CONFIG_FILE = "config.json"
 METRICS_FILE = "metrics.csv"
@@ -82,30 +84,27 @@ def join_state(tree: Any, arrays: dict[str, np.ndarray]) -> Any:
     return tree
 
 
-def to_json(value: Any) -> Any:
-    """A JSON-able copy of a configuration value (numpy values become plain Python)."""
-    if isinstance(value, np.ndarray | np.generic):
-        return value.tolist()
-    if isinstance(value, dict):
-        return {str(key): to_json(item) for key, item in value.items()}
-    if isinstance(value, list | tuple):
-        return [to_json(item) for item in value]
-    if value is None or isinstance(value, bool | int | float | str):
-        return value
-    return repr(value)
-
-
 # --------------------------------------------------------------------------- files
-def write_json_atomic(path: Path, data: Any) -> None:
-    """Write ``data`` as JSON to a temporary file, flush it to disk, then rename over ``path``."""
+def write_atomic(path: Path, write: Callable[[TextIO], None]) -> None:
+    """Have ``write`` fill a temporary file beside ``path``, flush it to disk, rename it over
+    ``path``: readers see the old file or the new one, never half of one."""
     temp = path.with_name(f"{_TEMP_PREFIX}{path.name}")
-    with temp.open("w", encoding="utf-8") as handle:
-        json.dump(data, handle, indent=2, sort_keys=True)
-        handle.write("\n")
+    with temp.open("w", encoding="utf-8", newline="") as handle:
+        write(handle)
         handle.flush()
         os.fsync(handle.fileno())
     os.replace(temp, path)
     _fsync_dir(path.parent)
+
+
+def write_json_atomic(path: Path, data: Any) -> None:
+    """Write ``data`` as indented JSON to ``path`` atomically."""
+
+    def dump(handle: TextIO) -> None:
+        json.dump(data, handle, indent=2, sort_keys=True)
+        handle.write("\n")
+
+    write_atomic(path, dump)
 
 
 def read_json(path: Path) -> Any:
@@ -280,10 +279,14 @@ def open_run_folder(
 
 # --------------------------------------------------------------------------- config.json
 def run_config(
-    core: Any, learner: Any, *, seed: int | None, window: int, rounds: int,
-    checkpoint_every: int | None,
+    core: Any, controllers: list[Any], *, fixed_groups: tuple[str, ...], seed: int | None,
+    unit: str, budget: int, window: int, checkpoint_every: int | None,
 ) -> dict[str, Any]:
-    """What ``config.json`` records about a run (JSON-able)."""
+    """What ``config.json`` records about a run (JSON-able).
+
+    The game is recorded by the parameters it declares (:attr:`PopulationCore.params`, the
+    constructor's keywords with defaults filled in, ``render_mode`` left out).
+    """
     from populace import __version__
 
     return to_json({
@@ -292,32 +295,21 @@ def run_config(
         "env": {
             "name": core.metadata.get("name", type(core).__name__),
             "class": _qualified_name(type(core)),
-            "kwargs": env_kwargs(core),
+            "kwargs": {k: v for k, v in core.params.items() if k != "render_mode"},
         },
-        "learner": {"class": _qualified_name(type(learner)), "config": learner.config()},
+        "learners": {
+            ",".join(c.groups): {"class": _qualified_name(type(c.learner)),
+                                 "config": c.learner.config()}
+            for c in controllers
+        },
+        "fixed_groups": list(fixed_groups),
         "seed": seed,
+        "unit": unit,
         "window": window,
-        "rounds": rounds,
+        unit: budget,
         "checkpoint_every": checkpoint_every,
     })
 
 
 def _qualified_name(cls: type) -> str:
     return f"{cls.__module__}.{cls.__qualname__}"
-
-
-def env_kwargs(core: Any) -> dict[str, Any]:
-    """The core's constructor arguments, read back from attributes of the same name.
-
-    Cores do not keep their keyword arguments, but they store each under its own name; an
-    argument a core does not store is left out.
-    """
-    kwargs = {}
-    for parameter in inspect.signature(type(core).__init__).parameters.values():
-        if parameter.name in ("self", "render_mode") or parameter.kind in (
-            parameter.VAR_POSITIONAL, parameter.VAR_KEYWORD
-        ):
-            continue
-        if hasattr(core, parameter.name):
-            kwargs[parameter.name] = to_json(getattr(core, parameter.name))
-    return kwargs

@@ -1,17 +1,19 @@
-"""The train loop: any learner population on any single-group Populace core.
+"""The train loop: any learners on any Populace game, however many groups it has.
 
-Each round the learner acts for every agent, the core steps, and the learner learns from the
-round (plus, if it uses population statistics, the expected payoff of every action given what
-each agent observed). Rounds count across episodes: when the core truncates, it is reset
-without a seed, so its own generator carries on. Every ``window`` rounds the loop scores the
-actions played in that window (KFH's ρ) and records one :class:`MetricsRow`.
+Each round every learner acts for the groups it controls, the groups nobody controls follow
+fixed policies, the core steps, and each learner learns from its groups' :class:`Transition`
+(with the game extras it declared). When an episode ends (termination or truncation) the core
+is reset without a seed, so its own generator carries on. Every ``window`` rounds (or
+episodes) the loop records one :class:`MetricsRow`: the round, the episodes completed, the
+game's own columns (:meth:`PopulationCore.window_metrics`), each group's mean reward per agent
+and round, and the training time. Nothing in the loop knows which game it plays.
 
 >>> import numpy as np
 >>> from populace.envs.contribution_v0 import ContributionCore
->>> from populace.agents.base import Learner
->>> class Eights(Learner):  # everyone contributes 8, the equilibrium
+>>> from populace.agents.base import TabularLearner
+>>> class Eights(TabularLearner):  # everyone contributes 8, the equilibrium
 ...     def act(self, observations=None): return np.full(self.n_agents, 8)
-...     def update(self, *args): pass
+...     def update(self, transition): pass
 ...     def policy(self): return np.eye(self.n_actions)[np.full(self.n_agents, 8)]
 ...     def _arrays(self): return {}
 ...     def _load_arrays(self, arrays): pass
@@ -31,21 +33,27 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from populace.envs.faces import unwrap_core
+from populace.envs.focal import FocalEnv
+from populace.envs.policies import OtherGroups, role_policies_for
 from populace.train.callbacks import CSVLogger, as_callbacks, call_hook, write_metrics_csv
 from populace.train.checkpoint import RunFolder, load_checkpoint, open_run_folder, run_config
-from populace.train.checks import check_arguments, controlled_group, unwrap_core
+from populace.train.checks import check_arguments
+from populace.train.controllers import controllers_for
 from populace.train.progress import ProgressBar
-from populace.train.results import COLUMNS, History, RunContext, TrainResult
+from populace.train.results import History, RunContext, TrainResult
 from populace.train.runner import Runner
 
-RESUME_KEYS = ("env", "learner", "seed", "window")  # what a resumed run must share
+RESUME_KEYS = ("env", "learners", "fixed_groups", "seed", "unit", "window")  # must match
 
 
 def train(
     env: Any,
     learner: Any,
-    rounds: int,
+    rounds: int | None = None,
     *,
+    episodes: int | None = None,
+    role_policies: dict[str, Any] | None = None,
     seed: int | None = 0,
     window: int = 250,
     callbacks: Any = None,
@@ -56,70 +64,109 @@ def train(
     overwrite: bool = False,
     keep_checkpoints: int | None = 2,
 ) -> TrainResult:
-    """Train ``learner`` on ``env`` for ``rounds`` rounds (counted across episodes).
+    """Train ``learner`` on ``env`` for a budget of ``rounds`` or of ``episodes``.
 
     Args:
-        env: a :class:`PopulationCore` or any Populace face wrapping one (PettingZoo, focal,
-            vector env); the learner plays the core's single group directly, so a face's own
-            population policy is not used.
-        learner: a :class:`populace.agents.base.Learner` sized for that group. It is used as
-            given (seed it when you build it); ``seed`` seeds the game only.
-        rounds: total rounds to reach, counting those of a resumed run.
+        env: a :class:`PopulationCore` or a Populace face wrapping one (PettingZoo, vector env,
+            SB3 VecEnv). Learners control whole groups, so a focal view is refused.
+        learner: a learner for one group, a multi-group learner, or ``{group: learner}``
+            (see :mod:`populace.train.controllers`). Learners are used as given (seed them
+            when you build them); ``seed`` seeds the game only.
+        rounds: total rounds to reach (counted across episodes, including those of a
+            resumed run); give this or ``episodes``.
+        episodes: total episodes to complete instead; ``window`` and ``checkpoint_every``
+            then count episodes too.
+        role_policies: fixed policies of the groups no learner controls, ``{group: spec}``,
+            as the faces take them; a group left out plays the game's default policy (a face
+            passed as ``env`` lends its own role policies).
         seed: seed of the core's first reset.
-        window: rounds per metrics row; a trailing partial window is not recorded.
+        window: rounds (or episodes) per metrics row; a trailing partial window is not
+            recorded.
         callbacks: hooks (see :mod:`populace.train.callbacks`).
         out_dir: run folder for ``config.json``, ``metrics.csv`` and ``checkpoints/``. A final
             checkpoint is always written there, so a finished run can be extended.
-        checkpoint_every: also checkpoint every this many rounds (a multiple of ``window``).
+        checkpoint_every: also checkpoint every this many rounds (or episodes), a multiple of
+            ``window``.
         resume: continue from the newest checkpoint in ``out_dir`` (start afresh if none).
         progress: True always shows a progress bar on stderr, False never, None only on a
             terminal once the run has lasted a second.
         overwrite: replace a previous run in ``out_dir`` instead of refusing to.
         keep_checkpoints: how many of the newest checkpoints to keep (None: all).
     """
-    check_arguments(rounds, seed, window, checkpoint_every, out_dir, resume, overwrite,
+    unit, budget = _budget(rounds, episodes)
+    check_arguments(unit, budget, seed, window, checkpoint_every, out_dir, resume, overwrite,
                     keep_checkpoints, progress)
+    if isinstance(env, FocalEnv) or isinstance(getattr(env, "unwrapped", None), FocalEnv):
+        raise TypeError(
+            "train() controls whole groups, so a focal view's population_policy would be "
+            "ignored; pass the core (env.unwrapped.core) or another face"
+        )
     core = unwrap_core(env)
-    group = controlled_group(core, learner)
+    controllers = controllers_for(core, learner)
+    learned = tuple(g for c in controllers for g in c.groups)
+    if role_policies is None:
+        role_policies = _face_role_policies(env, learned)
+    fixed = OtherGroups(core, role_policies_for(core, learned, role_policies))
     hooks = as_callbacks(callbacks)
-    config = run_config(core, learner, seed=seed, window=window, rounds=rounds,
+    config = run_config(core, controllers, fixed_groups=tuple(fixed.policies), seed=seed,
+                        unit=unit, budget=budget, window=window,
                         checkpoint_every=checkpoint_every)
     folder = open_run_folder(out_dir, config, resume=resume, overwrite=overwrite,
                              keep=keep_checkpoints, resume_keys=RESUME_KEYS)
-    runner = Runner(core, group, learner, window, folder, checkpoint_every)
-    _start_or_resume(runner, folder if resume else None, seed, rounds)
+    runner = Runner(core, controllers, fixed, window, unit, folder, checkpoint_every)
+    _start_or_resume(runner, folder if resume else None, seed, budget)
     if folder is not None:
         folder.write_config(config)
-        rows = [[getattr(row, name) for name in COLUMNS] for row in runner.rows]
-        write_metrics_csv(folder.metrics_path, COLUMNS, rows)
+        rows = [[row[name] for name in runner.columns] for row in runner.rows]
+        write_metrics_csv(folder.metrics_path, runner.columns, rows)
         hooks.insert(0, CSVLogger(folder.metrics_path, append=True))
-    runner.hooks, runner.progress = hooks, _progress_bar(progress, hooks)
-    context = RunContext(core, learner, rounds, window, seed, runner.round,
-                         folder.path if folder else None, History.from_rows(runner.rows))
+    runner.hooks, runner.progress_bar = hooks, _progress_bar(progress, hooks)
+    context = RunContext(
+        core=core, learners={g: c.learner for c in controllers for g in c.groups},
+        budget=budget, unit=unit, window=window, seed=seed, start=runner.progress(),
+        run_dir=folder.path if folder else None,
+        history=History.from_rows(runner.rows, runner.columns), columns=runner.columns,
+    )
     for hook in hooks:
         call_hook(hook, "on_start", context)
-    stopped = runner.run_until(rounds)
+    stopped = runner.run_until(budget)
     result = runner.result(stopped)
     for hook in hooks:
         call_hook(hook, "on_end", result)
     return result
 
 
+def _budget(rounds: int | None, episodes: int | None) -> tuple[str, Any]:
+    if (rounds is None) == (episodes is None):
+        raise ValueError("give train() a budget of rounds= or of episodes= (exactly one)")
+    return ("rounds", rounds) if episodes is None else ("episodes", episodes)
+
+
+def _face_role_policies(env: Any, learned: tuple[str, ...]) -> dict[str, Any] | None:
+    """The fixed policies a face was built with, for the groups no learner controls."""
+    fixed = getattr(getattr(env, "other_groups", None), "policies", None)
+    if not fixed:
+        return None
+    return {group: policy for group, policy in fixed.items() if group not in learned}
+
+
 def _start_or_resume(
-    runner: Runner, folder: RunFolder | None, seed: int | None, rounds: int
+    runner: Runner, folder: RunFolder | None, seed: int | None, budget: int
 ) -> None:
     """Continue from the newest checkpoint in ``folder`` if there is one, else start afresh."""
     latest = folder.latest() if folder is not None else None
     if latest is None:
         runner.start(seed)
         return
-    played, path = latest
-    if played > rounds:
+    _, path = latest
+    state = load_checkpoint(path)
+    played = int(state["loop"]["round" if runner.unit == "rounds" else "episodes"])
+    if played > budget:
         raise ValueError(
-            f"rounds={rounds} is less than the {played} rounds already played by the run in "
-            f"{path.parent.parent}"
+            f"{runner.unit}={budget} is less than the {played} {runner.unit} already played by "
+            f"the run in {path.parent.parent}"
         )
-    runner.restore(load_checkpoint(path), seed)
+    runner.restore(state, seed)
 
 
 def _progress_bar(progress: bool | None, hooks: list[Any]) -> ProgressBar | None:

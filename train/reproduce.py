@@ -3,6 +3,10 @@
 A reproduction returns a :class:`Report` whose table puts what the paper says beside what we
 measured, and whether the claim holds. ``populace reproduce NAME [--quick]`` prints that table
 and exits non-zero if a claim fails, which is how the ``--quick`` forms run in CI.
+
+The claims are checked by a pure function of the seed-averaged curves, apart from running the
+jobs, so that tests can feed it any curves: fed those of players that do not learn, every
+claim must fail (SPEC §5), and every bound must lie inside what the run can reach.
 """
 
 from __future__ import annotations
@@ -42,8 +46,17 @@ class Curve:
     seconds: float
 
 
+Means = dict[str, tuple[np.ndarray, np.ndarray]]
+"""Seed-averaged curves by label, ``{label: (rounds, distance)}``, as :func:`mean_curves` makes."""
+
+SETTLE_BAND = 0.1  # a curve has settled once it stays within this fraction of its drop
+MIN_DROP = 0.5  # ... and only if its level is at most (1 − MIN_DROP) times its first value
+
+
 @dataclass(frozen=True)
 class Claim:
+    """One claim of a paper: what the paper says, what we measured, and whether it holds."""
+
     claim: str
     paper: str
     ours: str
@@ -75,25 +88,40 @@ class Report:
 
 @dataclass(frozen=True)
 class Reproduction:
+    """A paper's experiment in three parts, so that its claim checks can be tested alone.
+
+    Attributes:
+        name: what ``populace reproduce`` calls it.
+        summary: one line for ``populace list``.
+        jobs: ``jobs(quick, seed)``, the seeded runs; runs that share a label are averaged.
+        claims: ``claims(means, quick)``, the paper's claims checked against the seed-averaged
+            curves (:data:`Means`) and nothing else.
+        save: ``save(curves, out_dir)`` writes the CSV and figures and returns their paths.
+    """
+
+    name: str
     summary: str
-    run_fn: Callable[..., Report]
+    jobs: Callable[[bool, int], list[Job]]
+    claims: Callable[[Means, bool], list[Claim]]
+    save: Callable[[list[Curve], Path], list[Path]]
 
     def run(
         self, *, quick: bool, out_dir: Path, seed: int = 0, workers: int | None = None
     ) -> Report:
+        """Run the jobs, write the files and check the claims."""
         out_dir.mkdir(parents=True, exist_ok=True)
-        return self.run_fn(quick=quick, out_dir=out_dir, seed=seed, workers=workers)
+        curves = run_jobs(self.jobs(quick, seed), workers)
+        files = self.save(curves, out_dir)
+        return Report(self.name, self.claims(mean_curves(curves), quick), files)
 
 
 def run_job(job: Job) -> Curve:
     """Build the game and learner of ``job`` and train; importable, so it runs in workers."""
-    import importlib
-
     from populace.agents import make_learner
+    from populace.envs.registry import make_core
     from populace.train import train
 
-    module = importlib.import_module(f"populace.envs.{job.game}")
-    core = module.raw_env(**job.game_kwargs).core
+    core = make_core(job.game, **job.game_kwargs)
     env_seed, learner_seed = np.random.SeedSequence(job.seed).generate_state(2)
     learner = make_learner(job.learner, core, seed=int(learner_seed), **job.learner_kwargs)
     result = train(core, learner, rounds=job.rounds, seed=int(env_seed), window=job.window,
@@ -112,7 +140,7 @@ def run_jobs(jobs: list[Job], workers: int | None = None) -> list[Curve]:
         return list(pool.map(run_job, jobs))
 
 
-def mean_curves(curves: list[Curve]) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+def mean_curves(curves: list[Curve]) -> Means:
     """Average the distance curves of the runs that share a label."""
     grouped: dict[str, list[Curve]] = {}
     for curve in curves:
@@ -124,7 +152,10 @@ def mean_curves(curves: list[Curve]) -> dict[str, tuple[np.ndarray, np.ndarray]]
 
 
 def rounds_to_reach(rounds: np.ndarray, distance: np.ndarray, threshold: float) -> int | None:
-    """The first round at which the distance is at or below ``threshold`` and stays there."""
+    """The first round at which the distance is at or below ``threshold`` and stays there.
+
+    None if the curve ends above ``threshold``; ``rounds[0]`` if it never was above.
+    """
     above = np.flatnonzero(distance > threshold)
     if len(above) == 0:
         return int(rounds[0])
@@ -137,11 +168,30 @@ def settling_round(rounds: np.ndarray, distance: np.ndarray) -> tuple[int | None
     """When a curve settles: the first round after which it stays within 10% of its total drop.
 
     The settled level is the mean of the last quarter of the curve; the band is that level plus
-    a tenth of the way back to the first value. Returns (round or None, settled level).
+    a tenth of the way back to the first value. A curve settles only if it fell to at most half
+    its first value and entered the band before its last quarter began, so a flat curve (players
+    that do not learn) and one still falling at the end have not settled.
+
+    Returns:
+        (round, level): the settling round (None if the curve did not settle) and the level.
+
+    >>> rounds = np.arange(250, 3001, 250)
+    >>> settling_round(rounds, 0.3 + 4.8 * np.exp(-rounds / 250.0))[0]
+    1000
+    >>> settling_round(rounds, np.full(12, 5.1))  # uniform play: no drop, no settling
+    (None, 5.1)
+    >>> settling_round(rounds, 5.1 - rounds / 1000.0)[0] is None  # still falling at the end
+    True
     """
-    level = float(distance[-max(len(distance) // 4, 1) :].mean())
-    band = level + 0.1 * (float(distance[0]) - level)
-    return rounds_to_reach(rounds, distance, band), level
+    tail = max(len(distance) // 4, 1)
+    level = float(distance[-tail:].mean())
+    start = float(distance[0])
+    if len(distance) < 2 or level > (1.0 - MIN_DROP) * start:
+        return None, level
+    settled = rounds_to_reach(rounds, distance, level + SETTLE_BAND * (start - level))
+    if settled is None or settled > rounds[-tail - 1]:
+        return None, level
+    return settled, level
 
 
 def write_curves_csv(curves: list[Curve], path: Path) -> Path:
@@ -157,7 +207,7 @@ def write_curves_csv(curves: list[Curve], path: Path) -> Path:
 
 
 def plot_curves(
-    means: dict[str, tuple[np.ndarray, np.ndarray]], path: Path, title: str,
+    means: Means, path: Path, title: str,
     floor: float | None = None, ylabel: str = "distance from equilibrium  Σ ρ(a)|a − 8|",
 ) -> Path:
     """Distance from equilibrium against rounds, one line per label."""

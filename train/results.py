@@ -1,16 +1,17 @@
 """What a training run produces: metrics rows, the metrics table, timings and the result.
 
-One :class:`MetricsRow` per metrics window; :class:`History` holds them as numpy columns;
-:func:`populace.train.train` returns a :class:`TrainResult`, and callbacks receive a
-:class:`RunContext` at the start.
+Columns are named, not fixed: the loop's own (``round``, ``episodes``, ``reward/<group>``,
+``time``) plus the columns the game declares (:meth:`PopulationCore.window_metrics`).
+:func:`populace.train.train` returns a :class:`TrainResult`; callbacks receive a
+:class:`RunContext` at the start and a :class:`MetricsRow` per window.
 """
 
 from __future__ import annotations
 
-import dataclasses
-from dataclasses import dataclass
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import Any
 
 import numpy as np
 
@@ -18,55 +19,61 @@ from populace.envs.core import PopulationCore
 
 
 @dataclass(frozen=True)
-class MetricsRow:
-    """The scores of one metrics window (the rounds since the previous row)."""
+class MetricsRow(Mapping[str, Any]):
+    """The scores of one metrics window, by column name: ``row["distance"]``, ``row.round``."""
 
-    round: int  # rounds played when the window closed
-    distance: float  # the game's distance of the window's action frequencies from equilibrium
-    exploitability: float  # best-reply gain against the window's action frequencies
-    mean_reward: float  # reward per agent per round over the window
-    modal_action: int  # the action played most often in the window
-    modal_share: float  # the share of plays that were the modal action
-    time: float  # training seconds so far (wall clock, summed over resumed runs)
+    values: dict[str, Any]
 
-    def as_dict(self) -> dict[str, int | float]:
-        return dataclasses.asdict(self)
+    def __getitem__(self, name: str) -> Any:
+        return self.values[name]
 
-
-COLUMNS: tuple[str, ...] = tuple(f.name for f in dataclasses.fields(MetricsRow))
-INTEGER_COLUMNS = ("round", "modal_action")
-
-
-@dataclass(frozen=True, eq=False)
-class History:
-    """The metrics table: one numpy column per :class:`MetricsRow` field, one entry per window."""
-
-    round: np.ndarray
-    distance: np.ndarray
-    exploitability: np.ndarray
-    mean_reward: np.ndarray
-    modal_action: np.ndarray
-    modal_share: np.ndarray
-    time: np.ndarray
-
-    columns: ClassVar[tuple[str, ...]] = COLUMNS
-
-    @classmethod
-    def from_rows(cls, rows: list[MetricsRow]) -> History:
-        return cls(**{name: _column([getattr(r, name) for r in rows], name) for name in COLUMNS})
-
-    @classmethod
-    def from_columns(cls, columns: dict[str, Any]) -> History:
-        return cls(**{name: _column(columns[name], name) for name in COLUMNS})
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.values)
 
     def __len__(self) -> int:
-        return len(self.round)
+        return len(self.values)
+
+    @property
+    def round(self) -> int:
+        return int(self.values["round"])
+
+    def as_dict(self) -> dict[str, Any]:
+        return dict(self.values)
+
+
+class History:
+    """The metrics table: one numpy column per name, one entry per window.
+
+    Columns of Python ints are int64, all others float64. A column whose name is an
+    identifier can also be read as an attribute (``history.distance``).
+    """
+
+    def __init__(self, columns: Mapping[str, Any]) -> None:
+        self._columns = {name: _column(values) for name, values in columns.items()}
+
+    @classmethod
+    def from_rows(cls, rows: list[MetricsRow], columns: tuple[str, ...] = ()) -> History:
+        names = columns or (tuple(rows[0]) if rows else ())
+        return cls({name: [row[name] for row in rows] for name in names})
+
+    @property
+    def columns(self) -> tuple[str, ...]:
+        return tuple(self._columns)
+
+    def __len__(self) -> int:
+        return len(next(iter(self._columns.values()))) if self._columns else 0
+
+    def __getattr__(self, name: str) -> np.ndarray:
+        columns = self.__dict__.get("_columns", {})
+        if name in columns:
+            return columns[name]
+        raise AttributeError(name)
 
     def column(self, name: str) -> np.ndarray:
         """One metric over all windows."""
-        if name not in COLUMNS:
-            raise KeyError(f"unknown metric {name!r}; columns are {COLUMNS}")
-        return getattr(self, name)
+        if name not in self._columns:
+            raise KeyError(f"unknown metric {name!r}; columns are {self.columns}")
+        return self._columns[name]
 
     def final(self, name: str) -> int | float:
         """The last window's value of ``name``."""
@@ -77,17 +84,21 @@ class History:
 
     def as_rows(self) -> list[MetricsRow]:
         return [
-            MetricsRow(**{name: getattr(self, name)[i].item() for name in COLUMNS})
+            MetricsRow({name: values[i].item() for name, values in self._columns.items()})
             for i in range(len(self))
         ]
 
     def as_dict(self) -> dict[str, np.ndarray]:
-        return {name: getattr(self, name) for name in COLUMNS}
+        return dict(self._columns)
 
 
-def _column(values: Any, name: str) -> np.ndarray:
-    dtype = np.int64 if name in INTEGER_COLUMNS else np.float64
-    return np.asarray(values, dtype=dtype).reshape(-1)
+def _column(values: Any) -> np.ndarray:
+    if isinstance(values, np.ndarray):
+        return values.reshape(-1)
+    integers = bool(values) and all(
+        isinstance(v, int | np.integer) and not isinstance(v, bool) for v in values
+    )
+    return np.asarray(values, dtype=np.int64 if integers else np.float64).reshape(-1)
 
 
 @dataclass(frozen=True)
@@ -97,7 +108,7 @@ class Timings:
     seconds: float  # wall time of the rounds played in this call
     rounds: int  # rounds played in this call (less than the total after a resume)
     rounds_per_second: float
-    agent_rounds_per_second: float
+    agent_rounds_per_second: float  # counting every agent of every group
     total_seconds: float  # training time of the whole run, summed over resumed calls
 
 
@@ -106,14 +117,15 @@ class RunContext:
     """What callbacks learn in ``on_start``."""
 
     core: PopulationCore
-    learner: Any
-    rounds: int  # the round budget of this call
+    learners: dict[str, Any]  # by group (one learner may appear under several groups)
+    budget: int  # rounds or episodes to reach in this call
+    unit: str  # "rounds" or "episodes": what ``budget``, ``window`` and ``start`` count
     window: int
     seed: int | None
-    start_round: int  # 0, or the round a resumed run continues from
+    start: int  # 0, or where a resumed run continues from (in ``unit``)
     run_dir: Path | None
     history: History  # the rows recorded before this call (a resumed run's)
-    columns: tuple[str, ...] = COLUMNS
+    columns: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, eq=False)
@@ -121,12 +133,20 @@ class TrainResult:
     """What :func:`~populace.train.train` returns."""
 
     rounds: int  # rounds played in total (fewer than asked if stopped early)
+    episodes: int  # episodes completed in total
     history: History
-    policy: np.ndarray  # learner.policy() at the end, (n_agents, n_actions)
-    frequencies: np.ndarray  # action frequencies of the last full window (of all rounds if none)
+    policies: dict[str, Any]  # each learned group's learner.policy() at the end
     timings: Timings
     run_dir: Path | None
     stopped_early: bool
+    fixed_groups: tuple[str, ...] = field(default=())  # groups that followed fixed policies
+
+    @property
+    def policy(self) -> Any:
+        """The policy of the one learned group (a ValueError if there are several)."""
+        if len(self.policies) != 1:
+            raise ValueError(f"several groups learned {sorted(self.policies)}; use .policies")
+        return next(iter(self.policies.values()))
 
     def summary(self) -> str:
         t = self.timings
@@ -138,11 +158,9 @@ class TrainResult:
             f"{t.agent_rounds_per_second:,.0f} agent-rounds/s)"
         )
         if len(self.history):
-            h = self.history
-            text += (
-                f"; last window: distance {h.final('distance'):.4g}, exploitability "
-                f"{h.final('exploitability'):.4g}, mean reward {h.final('mean_reward'):.4g}, "
-                f"{h.final('modal_share'):.0%} play {h.final('modal_action')}"
+            shown = [c for c in self.history.columns if c not in ("round", "episodes", "time")]
+            text += "; last window: " + ", ".join(
+                f"{name} {self.history.final(name):.4g}" for name in shown
             )
         if self.stopped_early:
             text += " (stopped early)"

@@ -14,90 +14,100 @@ from typing import Any
 
 import numpy as np
 
-from populace.envs.core import Group, PopulationCore
+from populace.envs.core import PopulationCore
+from populace.envs.policies import OtherGroups
 from populace.train.callbacks import call_hook
 from populace.train.checkpoint import RunFolder
+from populace.train.controllers import Controller, learned_policies
 from populace.train.progress import ProgressBar
 from populace.train.results import History, MetricsRow, Timings, TrainResult
-from populace.train.scores import Scores, payoff_estimates
 
 
 class Runner:
     """The loop's state and the round it plays: everything a checkpoint must capture."""
 
     def __init__(
-        self, core: PopulationCore, group: Group, learner: Any, window: int,
-        folder: RunFolder | None, checkpoint_every: int | None,
+        self, core: PopulationCore, controllers: list[Controller], fixed: OtherGroups,
+        window: int, unit: str, folder: RunFolder | None, checkpoint_every: int | None,
     ) -> None:
-        self.core, self.learner, self.window = core, learner, window
-        self.name = group.name
-        self.n_agents = group.size
-        self.n_actions = int(group.action_space.n)  # type: ignore[attr-defined]
+        self.core, self.controllers, self.fixed = core, controllers, fixed
+        self.window, self.unit = window, unit
         self.folder, self.checkpoint_every = folder, checkpoint_every
-        self.uses_statistics = bool(getattr(learner, "uses_statistics", False))
+        self.metrics = core.window_metrics()
+        self.sizes = {g.name: g.size for g in core.groups}
+        self.columns = (
+            "round", "episodes", *self.metrics.columns, *(f"reward/{g}" for g in self.sizes),
+            "time",
+        )
         self.hooks: list[Any] = []
-        self.progress: ProgressBar | None = None
+        self.progress_bar: ProgressBar | None = None
         self.round = 0
-        self.window_start = 0
-        self.counts = np.zeros(self.n_actions, dtype=np.int64)
-        self.reward_sum = 0.0
-        self.observations: np.ndarray = np.zeros(0)
+        self.episodes = 0
+        self.window_start = 0  # in ``unit``
+        self.window_rounds = 0
+        self.reward_sums = dict.fromkeys(self.sizes, 0.0)
+        self.observations: dict[str, Any] = {}
         self.rows: list[MetricsRow] = []
-        self.last_frequencies: np.ndarray | None = None
         self.elapsed_before = 0.0
         self.consistent = True  # False while a round or a window close is half done
         self.saved_round: int | None = None
         self.first_round = 0
         self.clock = time.perf_counter()
-        self.scores = Scores(core, self.n_actions)
+
+    def progress(self) -> int:
+        """Rounds or episodes done, whichever the budget counts."""
+        return self.round if self.unit == "rounds" else self.episodes
 
     # ------------------------------------------------------------------ one round
     def play_round(self) -> None:
         self.consistent = False
-        core, learner, name = self.core, self.learner, self.name
-        actions = learner.act(self.observations)
-        step = core.step({name: actions})
-        next_observations = step.observations[name]
-        rewards = step.rewards[name]
-        estimates = payoff_estimates(core, next_observations) if self.uses_statistics else None
-        learner.update(actions, rewards, next_observations, estimates)
-        counts = step.info.get("counts")
-        if counts is None:
-            counts = np.bincount(np.asarray(actions), minlength=self.n_actions)
-        self.counts += counts
-        self.reward_sum += float(rewards.sum())
+        core = self.core
+        given: dict[str, Any] = {}
+        for controller in self.controllers:
+            given.update(controller.act(self.observations))
+        actions = self.fixed.joint_actions(given, self.observations)
+        step = core.step_checked(actions)
+        for controller in self.controllers:
+            controller.update(core, self.observations, actions, step)
+        self.metrics.record(actions, step)
+        for group, rewards in step.rewards.items():
+            self.reward_sums[group] += float(rewards.sum())
+        self.window_rounds += 1
+        observations = step.observations
         if step.terminated or step.truncated:
-            next_observations = core.reset()[name]  # no seed: the core's generator continues
-        self.observations = next_observations
+            self.episodes += 1
+            observations = core.reset()  # no seed: the core's generator continues
+        self.observations = observations
         self.round += 1
         self.consistent = True
 
-    def run_until(self, rounds: int) -> bool:
-        """Play up to ``rounds``; True if a callback stopped training early.
+    def run_until(self, budget: int) -> bool:
+        """Play until ``budget`` rounds or episodes; True if a callback stopped training early.
 
-        Checkpoints (with a run folder): every ``checkpoint_every`` rounds, at the end, and on
-        Ctrl-C, which is held until the current round is complete.
+        Checkpoints (with a run folder): every ``checkpoint_every`` rounds or episodes, at the
+        end, and on Ctrl-C, which is held until the current round is complete.
         """
         self.first_round, self.clock = self.round, time.perf_counter()
         try:
             with DeferredInterrupt() as interrupt:
-                stopped = self._play(rounds, interrupt)
+                stopped = self._play(budget, interrupt)
         except KeyboardInterrupt:
             self._save_on_interrupt()
             raise
         finally:
-            if self.progress is not None:
-                self.progress.close()
+            if self.progress_bar is not None:
+                self.progress_bar.close()
         if self.folder is not None and self.saved_round != self.round:
             self.save()
         return stopped
 
-    def _play(self, rounds: int, interrupt: DeferredInterrupt) -> bool:
-        while self.round < rounds:
+    def _play(self, budget: int, interrupt: DeferredInterrupt) -> bool:
+        while self.progress() < budget:
             self.play_round()
-            if self.progress is not None:
-                self.progress.update(self.round)
-            stop = self.round - self.window_start >= self.window and self.close_window()
+            if self.progress_bar is not None:
+                self.progress_bar.update(self.progress())
+            due = self.progress() - self.window_start >= self.window
+            stop = due and self.close_window()
             if interrupt.requested:
                 raise KeyboardInterrupt
             if stop:
@@ -107,17 +117,22 @@ class Runner:
     def close_window(self) -> bool:
         """Record the window's row, tell the callbacks, checkpoint if due; True to stop."""
         self.consistent = False
-        row = self.scores.row(self.round, self.counts, self.reward_sum, self.elapsed())
+        values: dict[str, Any] = {"round": self.round, "episodes": self.episodes}
+        values.update(self.metrics.scores(learned_policies(self.controllers)))
+        for group, size in self.sizes.items():
+            values[f"reward/{group}"] = self.reward_sums[group] / (self.window_rounds * size)
+        values["time"] = self.elapsed()
+        row = MetricsRow({name: values[name] for name in self.columns})
         self.rows.append(row)
-        self.last_frequencies = self.counts / self.counts.sum()
-        self.counts = np.zeros_like(self.counts)
-        self.reward_sum = 0.0
-        self.window_start = self.round
+        self.metrics.clear()
+        self.reward_sums = dict.fromkeys(self.sizes, 0.0)
+        self.window_rounds = 0
+        self.window_start = self.progress()
         self.consistent = True
         stop = False
         for hook in self.hooks:
             stop = bool(call_hook(hook, "on_window", row)) or stop
-        if self.checkpoint_every and self.round % self.checkpoint_every == 0:
+        if self.checkpoint_every and self.progress() % self.checkpoint_every == 0:
             self.save()
         return stop
 
@@ -126,7 +141,7 @@ class Runner:
 
     # ------------------------------------------------------------------ checkpoints
     def start(self, seed: int | None) -> None:
-        self.observations = self.core.reset(seed=seed)[self.name]
+        self.observations = self.core.reset(seed=seed)
 
     def save(self) -> None:
         assert self.folder is not None
@@ -148,49 +163,52 @@ class Runner:
     def state_dict(self) -> dict[str, Any]:
         loop = {
             "round": self.round,
+            "episodes": self.episodes,
             "window_start": self.window_start,
-            "counts": self.counts.copy(),
-            "reward_sum": self.reward_sum,
+            "window_rounds": self.window_rounds,
+            "reward_sums": dict(self.reward_sums),
+            "metrics": self.metrics.state_dict(),
             "elapsed": self.elapsed(),
-            "observations": pack_observations(self.observations),
-            "history": History.from_rows(self.rows).as_dict(),
-            "last_frequencies": self.last_frequencies,
+            "observations": {g: pack_observations(o) for g, o in self.observations.items()},
+            "history": History.from_rows(self.rows, self.columns).as_dict(),
         }
-        return {"loop": loop, "core": self.core.state_dict(), "learner": self.learner.state_dict()}
+        learners = {
+            ",".join(c.groups): c.learner.state_dict() for c in self.controllers
+        }
+        return {"loop": loop, "core": self.core.state_dict(), "learners": learners}
 
     def restore(self, state: dict[str, Any], seed: int | None) -> None:
         self.core.reset(seed=seed)  # let the core build its arrays before they are overwritten
         self.core.load_state_dict(state["core"])
-        self.learner.load_state_dict(state["learner"])
+        for controller in self.controllers:
+            controller.learner.load_state_dict(state["learners"][",".join(controller.groups)])
         loop = state["loop"]
         self.round = self.saved_round = int(loop["round"])
+        self.episodes = int(loop["episodes"])
         self.window_start = int(loop["window_start"])
-        self.counts = np.asarray(loop["counts"], dtype=np.int64).copy()
-        self.reward_sum = float(loop["reward_sum"])
+        self.window_rounds = int(loop["window_rounds"])
+        self.reward_sums = {g: float(v) for g, v in loop["reward_sums"].items()}
+        self.metrics.load_state_dict(loop["metrics"])
         self.elapsed_before = float(loop["elapsed"])
-        self.observations = unpack_observations(loop["observations"])
-        self.rows = History.from_columns(loop["history"]).as_rows()
-        frequencies = loop["last_frequencies"]
-        self.last_frequencies = None if frequencies is None else np.asarray(frequencies)
+        self.observations = {g: unpack_observations(o) for g, o in loop["observations"].items()}
+        self.rows = History(loop["history"]).as_rows()
 
     # ------------------------------------------------------------------ result
     def result(self, stopped: bool) -> TrainResult:
         seconds = time.perf_counter() - self.clock
         played = self.round - self.first_round
         rate = played / seconds if seconds > 0 else float("inf")
-        timings = Timings(seconds, played, rate, rate * self.n_agents, self.elapsed())
-        frequencies = self.last_frequencies
-        if frequencies is None:
-            total = self.counts.sum()
-            frequencies = self.counts / total if total else np.zeros(self.n_actions)
+        agents = sum(self.sizes.values())
+        timings = Timings(seconds, played, rate, rate * agents, self.elapsed())
         return TrainResult(
             rounds=self.round,
-            history=History.from_rows(self.rows),
-            policy=np.asarray(self.learner.policy()),
-            frequencies=frequencies,
+            episodes=self.episodes,
+            history=History.from_rows(self.rows, self.columns),
+            policies=dict(learned_policies(self.controllers)),
             timings=timings,
             run_dir=self.folder.path if self.folder else None,
             stopped_early=stopped,
+            fixed_groups=tuple(self.fixed.policies),
         )
 
 

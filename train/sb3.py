@@ -34,23 +34,26 @@ Where the act/update mode differs from SB3's own collection (on purpose, and doc
 * Actions are drawn with the learner's numpy generator from the policy's probabilities, so a
   learner seed fixes a run. DQN explores independently per agent (SB3's ``DQN.predict`` flips
   one coin for the whole batch).
-* :meth:`Learner.update` is not told where episodes end. Populace's discrete games end
-  episodes only by truncation (``max_cycles``), so the learner treats play as continuing: each
-  transition's successor is the ``next_observations`` it was given. When the train loop resets
-  the game, the next :meth:`act` sees observations that differ from those; the learner then
-  closes the last transition as a time-limit truncation, adding ``γ·V(terminal observation)``
-  to its reward (SB3's own treatment of ``TimeLimit.truncated``). If the reset observation
-  equals the terminal one (e.g. ``observe="none"``) the chain just continues, which gives the
-  same value targets. Episodes that *terminate* are therefore not supported in this mode; use
-  :meth:`SB3Learner.learn` for such games. DQN stores the true successor of every transition,
-  so it needs no such rule.
+* Episode ends are told, not reported by a VecEnv: SB3 reads them from ``dones`` and
+  ``infos``, the learner from the ``terminated``/``truncated`` flags of the
+  :class:`~populace.agents.base.Transition`, whose ``next_observations`` are the true
+  successor (what SB3 keeps in ``terminal_observation``), never the next episode's first
+  observation. Nothing is inferred from the observations. Each ``update`` adds its row to the
+  buffer at once and treats the flags as SB3 treats an episode end: on a truncation (a time
+  limit such as ``max_cycles``) PPO/A2C add ``γ·V(next_observations)`` to the reward, because
+  the episode was cut short, not finished; on a termination they add nothing. Either way the
+  next row starts a new episode, so GAE never runs across the boundary. DQN stores
+  ``done=True`` for both and marks a truncation as a time-out in the info, which SB3's replay
+  buffer (``handle_timeout_termination``, on by default) leaves out of its targets: only a
+  termination stops the bootstrap. Games that terminate train in this mode as well as with
+  :meth:`SB3Learner.learn`.
 * SB3 draws minibatches and exploration noise from numpy's and torch's *global* generators.
   Every call into SB3 that may draw random numbers runs inside a context that seeds both from
   the learner's generator and restores them afterwards, so runs are reproducible and the
   caller's global random state is left alone.
 
-The pieces live in :mod:`populace.train.sb3_envs` (the two VecEnvs),
-:mod:`populace.train.sb3_learner` (:class:`SB3Learner`) and :mod:`populace.train.sb3_state`
+The pieces live in :mod:`populace.envs.sb3_vec_env` (the two VecEnvs),
+:mod:`populace.agents.sb3_learner` (:class:`SB3Learner`) and :mod:`populace.agents.sb3_state`
 (checkpoints and global random state); this module re-exports them and measures one baseline,
 :func:`train_ppo_contribution`.
 """
@@ -63,10 +66,10 @@ from typing import Any
 
 import numpy as np
 
+from populace.agents.sb3_learner import ALGORITHMS, POPULATION_DEFAULTS, SB3Learner
 from populace.envs.contribution_v0 import ContributionCore
+from populace.envs.sb3_vec_env import PopulationVecEnv, SuperSuitVecEnv, supersuit_vec_env
 from populace.train.loop import train
-from populace.train.sb3_envs import PopulationVecEnv, SuperSuitVecEnv, supersuit_vec_env
-from populace.train.sb3_learner import ALGORITHMS, POPULATION_DEFAULTS, SB3Learner
 
 __all__ = [
     "ALGORITHMS",

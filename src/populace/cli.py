@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import importlib
 import json
 import sys
 from pathlib import Path
@@ -11,7 +10,7 @@ from typing import Any
 
 import numpy as np
 
-from populace.envs.registry import GAMES
+from populace.envs.registry import GAMES, make_core
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -106,11 +105,8 @@ def cmd_train(args: argparse.Namespace) -> int:
     from populace.agents import make_learner
     from populace.train import train
 
-    if args.game not in GAMES:
-        raise ValueError(f"unknown game {args.game!r}; choose from {sorted(GAMES)}")
-    module = importlib.import_module(f"populace.envs.{args.game}")
     env_kwargs = {"n_agents": args.agents, **parse_keywords(args.env, "--env")}
-    core = module.raw_env(**env_kwargs).core
+    core = make_core(args.game, **env_kwargs)
     seeds = np.random.SeedSequence(args.seed).generate_state(2)
     learner = make_learner(
         args.learner, core, seed=int(seeds[1]), **parse_keywords(args.learner_kw, "--learner-kw")

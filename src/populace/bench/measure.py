@@ -22,6 +22,7 @@ from typing import Any
 
 import numpy as np
 
+from populace.agents.base import Transition
 from populace.bench.kernels import average_kernels, matching_kernels
 from populace.bench.rows import CoreRow, DictRow, LearnerRow, PeerRow, PhaseRow, Skipped
 from populace.bench.timing import Timing, time_interleaved
@@ -140,7 +141,7 @@ def measure_learner(
         start = time.perf_counter()
         result = core.step({"agent": actions})
         env_time += time.perf_counter() - start
-        learner.update(actions, result.rewards["agent"], result.observations["agent"])
+        learner.update(Transition.of_round(actions, result.rewards["agent"]))
         if result.truncated:
             core.reset()
 

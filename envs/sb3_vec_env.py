@@ -23,29 +23,42 @@ from stable_baselines3.common.vec_env import VecEnv, VecEnvWrapper
 from stable_baselines3.common.vec_env.base_vec_env import VecEnvIndices, VecEnvStepReturn
 
 from populace.envs.core import PopulationCore
-from populace.envs.policies import role_policies_for
-from populace.train.checks import unwrap_core
+from populace.envs.faces import unwrap_core
+from populace.envs.policies import OtherGroups, role_policies_for
 
 
 class PopulationVecEnv(VecEnv):
     """SB3 ``VecEnv`` with one slot per agent of a group of a :class:`PopulationCore`.
 
     Args:
-        env: a core, or any Populace face (anything :func:`populace.train.unwrap_core` opens).
+        env: a core, or any Populace face (anything :func:`populace.envs.faces.unwrap_core`
+            opens).
         group: the group whose agents are the slots (default: the core's first group).
         role_policies: fixed policies of the other groups, keyed by group name (the forms
-            :func:`populace.envs.policies.as_policy` accepts); required for every other group.
+            :func:`populace.envs.policies.as_policy` accepts); a group left out plays the
+            game's :meth:`~populace.envs.core.PopulationCore.default_policy`.
 
     SB3 semantics: ``step`` returns ``(obs, rewards, dones, infos)``; when the episode ends
     (all slots at once) ``dones`` is True everywhere, the returned observations are those of
     the next episode's start, and every slot's info holds ``terminal_observation`` and
     ``TimeLimit.truncated`` (True when the core truncated rather than terminated). Rewards
-    keep the core's dtype, so they equal the core's exactly.
+    keep the core's dtype, so they equal the core's exactly. Actions are checked before any
+    other group draws its own, so a refused step leaves the game as it was.
 
     Seeding: the slots share the core's one generator. ``seed(s)`` makes the next explicit
     ``reset()`` re-seed the core with ``s`` (as SB3's ``DummyVecEnv`` passes seeds at the next
     reset); automatic resets at episode ends never re-seed, so the generator carries on.
     ``seed(None)`` leaves the generator as it is.
+
+    >>> from populace.envs.contribution_v0 import ContributionCore
+    >>> env = PopulationVecEnv(ContributionCore(n_agents=3, max_cycles=1, observe="population"))
+    >>> env.seed(0)
+    [0, 0, 0]
+    >>> env.reset().shape
+    (3, 20)
+    >>> _, rewards, dones, infos = env.step(np.array([8, 8, 8]))
+    >>> dones.tolist(), infos[0]["TimeLimit.truncated"]
+    ([True, True, True], True)
     """
 
     def __init__(
@@ -55,7 +68,7 @@ class PopulationVecEnv(VecEnv):
         chosen = core.group(group) if group else core.groups[0]
         self.core: PopulationCore = core
         self.group = chosen.name
-        self._policies = role_policies_for(core, chosen.name, role_policies)
+        self.other_groups = OtherGroups(core, role_policies_for(core, chosen.name, role_policies))
         self._observations: dict[str, np.ndarray] = {}
         self._actions: np.ndarray | None = None
         super().__init__(chosen.size, chosen.observation_space, chosen.action_space)
@@ -86,13 +99,10 @@ class PopulationVecEnv(VecEnv):
         self._actions = np.asarray(actions)
 
     def step_wait(self) -> VecEnvStepReturn:
-        if self._actions is None:
+        actions, self._actions = self._actions, None
+        if actions is None:
             raise RuntimeError("step_wait() called without step_async(actions)")
-        rng = self.core.np_random
-        joint = {name: fn(self._observations[name], rng) for name, fn in self._policies.items()}
-        joint[self.group] = self._actions
-        self._actions = None
-        result = self.core.step(joint)
+        result = self.other_groups.step({self.group: actions}, self._observations)
         observations = np.array(result.observations[self.group])
         rewards = np.array(result.rewards[self.group])
         n = self.num_envs

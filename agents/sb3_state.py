@@ -13,7 +13,7 @@ import numpy as np
 import torch as th
 from stable_baselines3.common.on_policy_algorithm import OnPolicyAlgorithm
 
-from populace.train.checkpoint import to_json
+from populace.jsonable import to_json
 
 BUFFER_ARRAYS = ("observations", "next_observations", "actions", "rewards", "advantages",
                  "returns", "episode_starts", "log_probs", "values", "dones", "timeouts")

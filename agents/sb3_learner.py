@@ -21,10 +21,13 @@ from stable_baselines3.common.on_policy_algorithm import OnPolicyAlgorithm
 from stable_baselines3.common.type_aliases import TrainFrequencyUnit
 from stable_baselines3.common.vec_env import VecEnv
 
-from populace.agents.base import Learner, sample_actions
-from populace.train.checkpoint import to_json
-from populace.train.sb3_envs import PopulationVecEnv, ScaledRewards
-from populace.train.sb3_state import load_model_arrays, model_arrays, sb3_random
+from populace.agents.base import Learner, Transition, check_round, pick_group
+from populace.agents.sb3_state import load_model_arrays, model_arrays, sb3_random
+from populace.envs.faces import unwrap_core
+from populace.envs.policies import sample_actions
+from populace.envs.sb3_vec_env import PopulationVecEnv, ScaledRewards
+from populace.envs.validation import check_choice, check_int, check_number
+from populace.jsonable import to_json
 
 ALGORITHMS: dict[str, type[BaseAlgorithm]] = {"ppo": PPO, "a2c": A2C, "dqn": DQN}
 
@@ -46,26 +49,14 @@ class _Acted:
     log_probs: th.Tensor | None = None
 
 
-@dataclass
-class _Transition:
-    """An on-policy transition waiting for the next observations (to detect a reset)."""
-
-    observations: np.ndarray
-    actions: np.ndarray
-    rewards: np.ndarray
-    episode_starts: np.ndarray
-    values: th.Tensor
-    log_probs: th.Tensor
-    next_observations: np.ndarray
-
-
 class SB3Learner(Learner):
     """PPO, A2C or DQN with one network shared by every agent of a group.
 
     See :mod:`populace.train.sb3` for how it trains inside :func:`populace.train.train`.
 
     Args:
-        env: the game (a core or a face); the learner controls its first group (or ``group``).
+        env: the game (a core or a face); the learner controls its first group (or ``group``),
+            which must have ``Discrete(n)`` actions starting at 0.
         algorithm: ``"ppo"``, ``"a2c"``, ``"dqn"`` (or the SB3 class).
         seed: seeds the network initialisation, action sampling and SB3's minibatches.
         total_rounds: planned length of act/update training, for SB3's schedules (learning
@@ -74,9 +65,23 @@ class SB3Learner(Learner):
             ``learn``); a positive scale leaves the optimal policy unchanged and keeps value
             losses from swamping PPO/A2C's clipped gradients when payoffs are in the hundreds.
         policy: SB3 policy name or class.
+        group: the group to control (default: the first).
         **algorithm_kwargs: passed to the SB3 algorithm (``gamma``, ``learning_rate``, ...),
             over :data:`POPULATION_DEFAULTS`. For PPO, ``batch_size`` defaults to a quarter of
             ``n_steps × n_agents``.
+
+    One round of the act/update protocol, as the train loop plays it:
+
+    >>> from populace.envs.contribution_v0 import ContributionCore
+    >>> core = ContributionCore(n_agents=4, observe="population")
+    >>> learner = SB3Learner.for_game(core, seed=0, algorithm="ppo", n_steps=8)
+    >>> observations = core.reset(seed=0)[learner.group]
+    >>> actions = learner.act(observations)
+    >>> step = core.step({learner.group: actions})
+    >>> learner.update(Transition(observations, actions, step.rewards["agent"],
+    ...                           step.observations["agent"], step.terminated, step.truncated))
+    >>> learner.policy().shape
+    (4, 20)
     """
 
     def __init__(
@@ -96,13 +101,11 @@ class SB3Learner(Learner):
         space = self.vec_env.action_space
         if not isinstance(space, spaces.Discrete) or int(space.start) != 0:
             raise ValueError(f"SB3Learner needs Discrete(n) actions starting at 0, got {space}")
-        super().__init__(self.vec_env.num_envs, int(space.n), seed=seed)
-        if isinstance(total_rounds, bool) or not isinstance(total_rounds, int) or total_rounds < 1:
-            raise ValueError(f"total_rounds must be a positive int, got {total_rounds!r}")
-        if not np.isfinite(reward_scale) or reward_scale <= 0:
-            raise ValueError(f"reward_scale must be a positive number, got {reward_scale!r}")
-        self.total_rounds = total_rounds
-        self.reward_scale = float(reward_scale)
+        super().__init__(self.vec_env.num_envs, space, seed=seed)
+        self.group = self.vec_env.group
+        self.n_actions = int(space.n)
+        self.total_rounds = check_int("total_rounds", total_rounds, minimum=1)
+        self.reward_scale = check_number("reward_scale", reward_scale, low=0.0, low_open=True)
         self.policy_name = policy if isinstance(policy, str) else policy.__name__
         self.algorithm_kwargs = {**POPULATION_DEFAULTS[self.algorithm], **algorithm_kwargs}
         kwargs = dict(self.algorithm_kwargs)
@@ -116,17 +119,33 @@ class SB3Learner(Learner):
         with sb3_random(self.rng):
             self.model: BaseAlgorithm = ALGORITHMS[self.algorithm](policy, train_env, **kwargs)
         self.model.set_logger(Logger(folder=None, output_formats=[]))
-        self.model._total_timesteps = total_rounds * self.n_agents
+        self.model._total_timesteps = self.total_rounds * self.n_agents
         self.on_policy = isinstance(self.model, OnPolicyAlgorithm)
         if not self.on_policy:
             dqn: Any = self.model
             dqn.exploration_rate = dqn.exploration_schedule(1.0)
         self._acted: _Acted | None = None
-        self._pending: _Transition | None = None
+        # 1 where the observations the next act() sees open an episode (SB3's episode_starts)
         self._episode_starts = np.ones(self.n_agents, dtype=np.float32)
         self._last_observations: np.ndarray | None = None
-        self._no_infos: list[dict[str, Any]] = [{} for _ in range(self.n_agents)]
         self._env_seeded = False
+
+    @classmethod
+    def for_game(
+        cls,
+        core: Any,
+        group: str | None = None,
+        *,
+        seed: int | None = None,
+        algorithm: str | type[BaseAlgorithm] = "ppo",
+        **kwargs: Any,
+    ) -> SB3Learner:
+        """An SB3 learner for ``group`` of ``core`` (default: its only group).
+
+        ``kwargs`` are the constructor's (``total_rounds``, ``reward_scale``, SB3 arguments).
+        """
+        chosen = pick_group(unwrap_core(core), group)
+        return cls(core, algorithm, seed=seed, group=chosen.name, **kwargs)
 
     # ----------------------------------------------------------------- SB3's own loop
     def learn(self, rounds: int, *, progress_bar: bool = False, callback: Any = None) -> SB3Learner:
@@ -135,6 +154,7 @@ class SB3Learner(Learner):
         Runs on this learner's :class:`PopulationVecEnv`; successive calls continue the same
         stream of episodes. The first call seeds the game from the learner's generator.
         """
+        rounds = check_int("rounds", rounds, minimum=1)
         if not self._env_seeded:
             self.model.get_env().seed(int(self.rng.integers(2**31 - 1)))
             self.model.action_space.seed(int(self.rng.integers(2**31 - 1)))
@@ -150,8 +170,6 @@ class SB3Learner(Learner):
     # ----------------------------------------------------------------- Learner API
     def act(self, observations: np.ndarray | None = None) -> np.ndarray:
         obs = self._batch(observations)
-        if self._pending is not None:
-            self._close_pending(obs)
         self._last_observations = obs
         policy: Any = self.model.policy
         policy.set_training_mode(False)
@@ -172,53 +190,36 @@ class SB3Learner(Learner):
         self._acted = _Acted(obs, actions)
         return actions
 
-    def update(
-        self,
-        actions: np.ndarray,
-        rewards: np.ndarray,
-        next_observations: np.ndarray | None = None,
-        payoff_estimates: np.ndarray | None = None,
-    ) -> None:
+    def update(self, transition: Transition) -> None:
+        """Store the round in SB3's buffer and train where SB3's ``learn`` would.
+
+        Needs the :meth:`act` of the same round. ``transition.terminated`` and ``truncated``
+        close the episode: on truncation the reward is bootstrapped with γ·V(next
+        observations) (PPO/A2C) or stored as a time-out (DQN); on termination it is not.
+        """
         acted = self._acted
         if acted is None:
             raise RuntimeError("SB3Learner.update() needs the act() of the same round first")
-        self._acted = None
-        actions = np.asarray(actions, dtype=np.int64).reshape(self.n_agents)
-        rewards = np.asarray(rewards, dtype=np.float64).reshape(self.n_agents) * self.reward_scale
-        next_obs = self._batch(next_observations)
+        actions, rewards = check_round(
+            self.n_agents, self.n_actions, transition.actions, transition.rewards
+        )
+        self._acted = None  # only once the round is accepted
+        rewards = rewards * self.reward_scale
+        obs = acted.observations
+        if transition.observations is not None:
+            obs = self._batch(transition.observations)
+        next_obs = self._batch(transition.next_observations)
         self._last_observations = next_obs
+        terminated, truncated = bool(transition.terminated), bool(transition.truncated)
         model: Any = self.model
         model.num_timesteps += self.n_agents
         model._current_progress_remaining = max(
             0.0, 1.0 - model.num_timesteps / model._total_timesteps
         )
         if self.on_policy:
-            values, log_probs = acted.values, acted.log_probs
-            if not np.array_equal(actions, acted.actions):  # the loop played something else
-                with th.no_grad():
-                    values, log_probs, _ = model.policy.evaluate_actions(
-                        self._tensor(acted.observations),
-                        th.as_tensor(actions, device=model.device),
-                    )
-            assert values is not None and log_probs is not None
-            self._pending = _Transition(acted.observations, actions, rewards,
-                                        self._episode_starts, values, log_probs, next_obs)
-            return
-        model.replay_buffer.add(acted.observations, next_obs, actions, rewards,
-                                np.zeros(self.n_agents), self._no_infos)
-        model._on_step()  # target-network copy and ε schedule, as in DQN's own loop
-        frequency = model.train_freq
-        if frequency.unit != TrainFrequencyUnit.STEP:
-            raise ValueError("act/update training needs DQN's train_freq in steps")
-        if model._n_calls % frequency.frequency == 0 and model.num_timesteps > max(
-            model.learning_starts, 0
-        ):
-            steps = model.gradient_steps
-            if steps < 0:
-                steps = frequency.frequency * self.n_agents
-            if steps > 0:
-                with sb3_random(self.rng):
-                    model.train(gradient_steps=steps, batch_size=model.batch_size)
+            self._add_rollout(acted, obs, actions, rewards, next_obs, terminated, truncated)
+        else:
+            self._add_replay(obs, actions, rewards, next_obs, terminated, truncated)
 
     def policy(self) -> np.ndarray:
         """Each agent's action probabilities at its last observation, ``(n_agents, n_actions)``.
@@ -243,6 +244,7 @@ class SB3Learner(Learner):
     def config(self) -> dict[str, Any]:
         return {
             **super().config(),
+            "n_actions": self.n_actions,
             "algorithm": self.algorithm,
             "policy": self.policy_name,
             "total_rounds": self.total_rounds,
@@ -250,34 +252,62 @@ class SB3Learner(Learner):
             "algorithm_kwargs": to_json(self.algorithm_kwargs),
         }
 
-    # ----------------------------------------------------------------- on-policy collection
-    def _close_pending(self, observations: np.ndarray) -> None:
-        """Add the waiting transition to the rollout buffer; train when the buffer is full."""
-        pending, self._pending = self._pending, None
-        assert pending is not None
+    # ----------------------------------------------------------------- collection
+    def _add_rollout(
+        self, acted: _Acted, obs: np.ndarray, actions: np.ndarray, rewards: np.ndarray,
+        next_obs: np.ndarray, terminated: bool, truncated: bool,
+    ) -> None:
+        """One row of the rollout buffer (as ``collect_rollouts``); train when it is full."""
         model: Any = self.model
-        rewards = pending.rewards
-        continues = observations.shape == pending.next_observations.shape and np.array_equal(
-            observations, pending.next_observations
-        )
-        if not continues:  # the loop reset the game: a time-limit truncation
+        values, log_probs = acted.values, acted.log_probs
+        if not (np.array_equal(actions, acted.actions) and np.array_equal(obs, acted.observations)):
+            with th.no_grad():  # the loop played or observed something other than act() saw
+                values, log_probs, _ = model.policy.evaluate_actions(
+                    self._tensor(obs), th.as_tensor(actions, device=model.device)
+                )
+        if truncated and not terminated:  # a time limit: bootstrap from the last observation
             with th.no_grad():
-                terminal = model.policy.predict_values(self._tensor(pending.next_observations))
+                terminal = model.policy.predict_values(self._tensor(next_obs))
             rewards = rewards + model.gamma * terminal.cpu().numpy().reshape(-1)
         buffer = model.rollout_buffer
         if buffer.full or buffer.generator_ready:  # left flattened by SB3's own learn()
             buffer.reset()
-        buffer.add(pending.observations, pending.actions.reshape(-1, 1), rewards,
-                   pending.episode_starts, pending.values, pending.log_probs)
-        self._episode_starts = np.full(self.n_agents, float(not continues), dtype=np.float32)
+        buffer.add(obs, actions.reshape(-1, 1), rewards, self._episode_starts, values, log_probs)
+        self._episode_starts = np.full(self.n_agents, terminated or truncated, dtype=np.float32)
         if buffer.full:
             with th.no_grad():
-                last_values = model.policy.predict_values(self._tensor(observations))
+                last_values = model.policy.predict_values(self._tensor(next_obs))
             buffer.compute_returns_and_advantage(last_values=last_values,
                                                  dones=self._episode_starts)
             with sb3_random(self.rng):
                 model.train()
             buffer.reset()
+
+    def _add_replay(
+        self, obs: np.ndarray, actions: np.ndarray, rewards: np.ndarray, next_obs: np.ndarray,
+        terminated: bool, truncated: bool,
+    ) -> None:
+        """One row of the replay buffer (as ``_store_transition``); train as DQN's ``learn``."""
+        model: Any = self.model
+        done = terminated or truncated
+        # SB3's convention: an episode end is done=True, and a time-out is marked in the info,
+        # so the buffer's targets treat only a termination as terminal (timeouts excluded).
+        infos = [{"TimeLimit.truncated": truncated and not terminated} if done else {}]
+        model.replay_buffer.add(obs, next_obs, actions, rewards,
+                                np.full(self.n_agents, done), infos * self.n_agents)
+        model._on_step()  # target-network copy and ε schedule, as in DQN's own loop
+        frequency = model.train_freq
+        if frequency.unit != TrainFrequencyUnit.STEP:
+            raise ValueError("act/update training needs DQN's train_freq in steps")
+        if model._n_calls % frequency.frequency == 0 and model.num_timesteps > max(
+            model.learning_starts, 0
+        ):
+            steps = model.gradient_steps
+            if steps < 0:
+                steps = frequency.frequency * self.n_agents
+            if steps > 0:
+                with sb3_random(self.rng):
+                    model.train(gradient_steps=steps, batch_size=model.batch_size)
 
     # ----------------------------------------------------------------- helpers
     def _epsilon(self) -> float:
@@ -297,18 +327,11 @@ class SB3Learner(Learner):
 
     # ----------------------------------------------------------------- checkpoints
     def _arrays(self) -> dict[str, Any]:
-        state: dict[str, Any] = {
+        return {
             **model_arrays(self.model),
             "episode_starts": self._episode_starts.copy(),
             "last_observations": self._last_observations,
-            "pending": None,
         }
-        if self._pending is not None:
-            state["pending"] = {
-                name: value.cpu().numpy() if isinstance(value, th.Tensor) else value
-                for name, value in vars(self._pending).items()
-            }
-        return state
 
     def _load_arrays(self, arrays: dict[str, Any]) -> None:
         load_model_arrays(self.model, arrays)
@@ -316,14 +339,6 @@ class SB3Learner(Learner):
         last = arrays["last_observations"]
         self._last_observations = None if last is None else np.array(last)
         self._acted = None
-        self._pending = None
-        saved = arrays["pending"]
-        if saved is not None:
-            self._pending = _Transition(**{
-                name: th.as_tensor(np.asarray(value), device=self.model.device)
-                if name in ("values", "log_probs") else np.array(value)
-                for name, value in saved.items()
-            })
 
 
 def _rows(probabilities: th.Tensor) -> np.ndarray:
@@ -334,12 +349,7 @@ def _rows(probabilities: th.Tensor) -> np.ndarray:
 
 def _algorithm_name(algorithm: str | type[BaseAlgorithm]) -> str:
     if isinstance(algorithm, str):
-        name = algorithm.lower()
+        algorithm = algorithm.lower()
     else:
-        name = next((k for k, v in ALGORITHMS.items() if v is algorithm), "")
-    if name not in ALGORITHMS:
-        raise ValueError(
-            f"algorithm must be one of {sorted(ALGORITHMS)} (or PPO/A2C/DQN), got {algorithm!r}"
-        )
-    return name
-
+        algorithm = next((k for k, v in ALGORITHMS.items() if v is algorithm), algorithm)
+    return check_choice("algorithm", algorithm, tuple(ALGORITHMS))
