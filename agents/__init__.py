@@ -71,12 +71,12 @@ def make_learner(
     return LEARNERS[name].for_game(core, group, seed=seed, **kwargs)
 
 
-def learner_options(cls: type) -> list[str]:
+def learner_options(cls: type[Learner]) -> list[str]:
     """The keyword arguments a learner class takes from :func:`make_learner`: those of its
     constructor and of its ``for_game``, less what the game decides."""
     decided = {"self", "cls", "core", "group", "seed", "n_agents", "n_actions", "action_space"}
     names: list[str] = []
-    for function in (cls.__init__, cls.for_game):  # type: ignore[misc]
+    for function in (cls.__init__, cls.for_game):
         for parameter in inspect.signature(function).parameters.values():
             if parameter.kind in (parameter.VAR_KEYWORD, parameter.VAR_POSITIONAL):
                 continue

@@ -55,10 +55,10 @@ import numpy as np
 from populace.agents.base import (
     TabularLearner,
     Transition,
-    discrete_actions,
-    pick_group,
     check_round,
     checkpoint_array,
+    discrete_actions,
+    pick_group,
 )
 from populace.envs.validation import check_int, check_number
 

@@ -9,7 +9,7 @@ described in :mod:`populace.train.sb3`. Follows SB3 2.9 (``on_policy_algorithm.p
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 import torch as th
@@ -156,7 +156,7 @@ class SB3Learner(Learner):
         """
         rounds = check_int("rounds", rounds, minimum=1)
         if not self._env_seeded:
-            self.model.get_env().seed(int(self.rng.integers(2**31 - 1)))
+            self.vec_env.seed(int(self.rng.integers(2**31 - 1)))  # wrappers forward seeds
             self.model.action_space.seed(int(self.rng.integers(2**31 - 1)))
             self._env_seeded = True
         with sb3_random(self.rng):
@@ -319,11 +319,11 @@ class SB3Learner(Learner):
     def _batch(self, observations: np.ndarray | None) -> np.ndarray:
         space = self.vec_env.observation_space
         if observations is None:
-            return np.zeros((self.n_agents, *space.shape), dtype=space.dtype)
+            return np.zeros((self.n_agents, *(space.shape or ())), dtype=space.dtype)
         return np.array(observations)
 
     def _tensor(self, observations: np.ndarray) -> th.Tensor:
-        return self.model.policy.obs_to_tensor(observations)[0]
+        return cast(th.Tensor, self.model.policy.obs_to_tensor(observations)[0])
 
     # ----------------------------------------------------------------- checkpoints
     def _arrays(self) -> dict[str, Any]:

@@ -80,6 +80,7 @@ class AnonymousGameCore(PopulationCore):
             Group(self.agent_group, self.n_agents, spaces.Discrete(self.n_actions),
                   self._observation_space()),
         )
+        self.state_space = spaces.Box(0.0, 1.0, shape=(self.n_actions,), dtype=np.float32)
         self.last_counts = np.zeros(self.n_actions, dtype=np.int64)
         self._blank = np.zeros(self.n_agents, dtype=np.int64)
         self._blank.flags.writeable = False
@@ -201,6 +202,7 @@ class AnonymousGameCore(PopulationCore):
         """Realized payoff of every agent against its partner in one random pairing."""
         partner = self._pairing()
         scratch = self._scratch
+        assert scratch is not None  # built by _pairing
         compact = scratch["compact"]
         compact[...] = played  # the random gather below then reads N bytes instead of 8N
         cells = np.multiply(played, self.n_actions, out=scratch["cells"])
@@ -258,10 +260,6 @@ class AnonymousGameCore(PopulationCore):
         return spaces.Box(0.0, 1.0, shape=(self.n_actions,), dtype=np.float32)
 
     # ----------------------------------------------------------------- views
-    @cached_property
-    def state_space(self) -> spaces.Box:
-        return spaces.Box(0.0, 1.0, shape=(self.n_actions,), dtype=np.float32)
-
     def state(self) -> np.ndarray:
         """Action frequencies of the last round (zeros before the first round)."""
         return (self.last_counts / self.n_agents).astype(np.float32)

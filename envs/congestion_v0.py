@@ -25,7 +25,7 @@ import numpy as np
 from populace.envs.anonymous import AnonymousGameCore
 from populace.envs.equilibrium import best_reply_path, ordered_distance, symmetric_equilibria
 from populace.envs.faces import faces
-from populace.envs.validation import check_choice
+from populace.envs.validation import check_choice, check_number
 
 N_ACTIONS = 20
 DEFAULT_ALPHA = 24.0
@@ -263,11 +263,7 @@ class CongestionCore(AnonymousGameCore):
         render_mode: str | None = None,
     ) -> None:
         self.mechanism = check_choice("mechanism", mechanism, MECHANISMS)
-        if isinstance(alpha, bool) or not isinstance(alpha, int | float | np.integer | np.floating):
-            raise TypeError(f"alpha must be a number, got {type(alpha).__name__} {alpha!r}")
-        if not (np.isfinite(alpha) and alpha > 0):
-            raise ValueError(f"alpha must be finite and > 0, got {alpha}")
-        self.alpha = float(alpha)
+        self.alpha = check_number("alpha", alpha, low=0.0, low_open=True)
         super().__init__(
             n_agents=n_agents, n_actions=N_ACTIONS, payoff=payoff, observe=observe,
             max_cycles=max_cycles, render_mode=render_mode, payoff_modes=PAYOFF_MODES,

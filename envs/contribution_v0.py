@@ -21,7 +21,7 @@ import numpy as np
 from populace.envs.anonymous import AnonymousGameCore
 from populace.envs.equilibrium import ordered_distance
 from populace.envs.faces import faces
-from populace.envs.validation import check_int
+from populace.envs.validation import check_number
 
 N_ACTIONS = 20
 EQUILIBRIUM_ACTION = 8
@@ -124,15 +124,8 @@ class ContributionCore(AnonymousGameCore):
             max_cycles=max_cycles, render_mode=render_mode,
         )
         if cost_offset is None:
-            cost_offset = 2.0 * check_int("n_agents", n_agents, minimum=2)
-        if isinstance(cost_offset, bool) or not isinstance(cost_offset, int | float | np.number):
-            raise TypeError(
-                f"cost_offset must be a number or None, got {type(cost_offset).__name__} "
-                f"{cost_offset!r}"
-            )
-        if not np.isfinite(cost_offset):
-            raise ValueError(f"cost_offset must be finite, got {cost_offset}")
-        self.cost_offset = float(cost_offset)
+            cost_offset = 2.0 * self.n_agents
+        self.cost_offset = check_number("cost_offset", cost_offset, low=-np.inf)
 
     def pair_payoffs(self) -> np.ndarray:
         x = np.arange(self.n_actions, dtype=np.float64)

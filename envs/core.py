@@ -73,6 +73,7 @@ class PopulationCore(ABC):
         "render_modes": ["rgb_array", "ansi"], "name": "population", "render_fps": 4
     }
     groups: tuple[Group, ...]
+    state_space: spaces.Space  # the space of :meth:`state`, where a game has one
     population_keyword = "n_agents"  # the keyword ``make_vec``'s ``num_envs`` sets ...
     population_group = "agent"  # ... the size of this group, the faces' default (the first)
     params: dict[str, Any]

@@ -62,12 +62,12 @@ def best_reply_path(
         best = int(np.argmax(expected_payoffs(rho)))
         if actions and best == actions[-1]:
             end = np.eye(n_actions)[best]
-            return BestReplyPath(actions, end, exploitability(expected_payoffs, end))
+            return BestReplyPath(actions, end, float(exploitability(expected_payoffs, end)))
         if best in actions:
             break
         actions.append(best)
         rho = np.eye(n_actions)[best]
-    return BestReplyPath(actions, None, exploitability(expected_payoffs, rho))
+    return BestReplyPath(actions, None, float(exploitability(expected_payoffs, rho)))
 
 
 def symmetric_equilibria(payoff_matrix: np.ndarray, tol: float = 1e-9) -> list[np.ndarray]:

@@ -32,6 +32,7 @@ def faces(core_cls: type[PopulationCore]) -> tuple[Callable[..., Any], ...]:
 
     class raw_env(PopulationParallelEnv):  # noqa: N801 - PettingZoo's naming convention
         __doc__ = core_cls.__doc__
+        core_class = core_cls
         metadata = {"name": core_cls.metadata["name"], "is_parallelizable": True,
                     "render_modes": list(core_cls.metadata["render_modes"])}
 
@@ -39,7 +40,6 @@ def faces(core_cls: type[PopulationCore]) -> tuple[Callable[..., Any], ...]:
             super().__init__(core_cls(**kwargs))
 
     raw_env.__qualname__ = raw_env.__name__ = "raw_env"
-    raw_env.core_class = core_cls  # type: ignore[attr-defined]
 
     def parallel_env(**kwargs: Any) -> PopulationParallelEnv:
         return raw_env(**kwargs)

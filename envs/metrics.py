@@ -9,7 +9,7 @@ game can score policies as well as play. A window's tally is part of a checkpoin
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -32,7 +32,7 @@ class WindowMetrics:
     def record(self, actions: Arrays, step: Step) -> None:
         """Note one round: the validated joint actions and what the core returned."""
 
-    def scores(self, policies: dict[str, Any]) -> dict[str, float | int]:
+    def scores(self, policies: Mapping[str, Any]) -> dict[str, float | int]:
         """One value per column for the window recorded so far (``policies`` by group)."""
         return {}
 
@@ -80,7 +80,7 @@ class ActionHistogram(WindowMetrics):
             counts = np.bincount(actions[self.group], minlength=len(self.counts))
         self.counts += counts
 
-    def scores(self, policies: dict[str, Any]) -> dict[str, float | int]:
+    def scores(self, policies: Mapping[str, Any]) -> dict[str, float | int]:
         total = int(self.counts.sum())
         frequencies = self.counts / total
         modal = int(self.counts.argmax())

@@ -55,7 +55,7 @@ class PopulationParallelEnv(ParallelEnv):
 
     @property
     def state_space(self) -> spaces.Space:
-        return self.core.state_space  # type: ignore[attr-defined]
+        return self.core.state_space
 
     def reset(
         self, *, seed: int | None = None, options: dict[str, Any] | None = None

@@ -25,16 +25,17 @@ def module_path(module: str) -> str:
     return f"populace.envs.{module}"
 
 
-def core_class(game: str) -> type:
+def core_class(module: str) -> type:
     """The array core class of a registered game, e.g. ``core_class("contribution_v0")``."""
-    if game not in GAMES:
-        raise ValueError(f"unknown game {game!r}; choose one of {sorted(GAMES)}")
-    return importlib.import_module(module_path(game)).raw_env.core_class
+    if module not in GAMES:
+        raise ValueError(f"unknown game {module!r}; choose one of {sorted(GAMES)}")
+    return importlib.import_module(module_path(module)).raw_env.core_class
 
 
-def make_core(game: str, **kwargs: Any) -> Any:
-    """Build a registered game's array core directly (no face around it)."""
-    return core_class(game)(**kwargs)
+def make_core(module: str, /, **kwargs: Any) -> Any:
+    """Build a registered game's array core directly (no face around it); ``kwargs`` go to it
+    (matrix_v0's own ``game=`` included)."""
+    return core_class(module)(**kwargs)
 
 
 def register_all() -> None:

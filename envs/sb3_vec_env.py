@@ -187,8 +187,8 @@ class SuperSuitVecEnv(VecEnvWrapper):
     PettingZoo env (SuperSuit's wrapper raises for them), and ``render_mode``.
     """
 
-    def __init__(self, venv: VecEnv, num_copies: int = 1) -> None:
-        self._inner = venv.venv  # SuperSuit's gymnasium-style ConcatVecEnv / ProcConcatVec
+    def __init__(self, venv: VecEnvWrapper, num_copies: int = 1) -> None:
+        self._inner: Any = venv.venv  # SuperSuit's gymnasium-style ConcatVecEnv / ProcConcatVec
         self._num_copies = num_copies
         self._pending_seed: int | None = None
         super().__init__(venv)

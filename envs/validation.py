@@ -18,7 +18,7 @@ def check_actions(group: Group, actions: Any, *, first_index: int = 0) -> np.nda
     """
     arr = np.asarray(actions)
     space = group.action_space
-    expected_shape = (group.size, *space.shape)
+    expected_shape = (group.size, *(space.shape or ()))
     if arr.shape != expected_shape:
         raise ValueError(
             f"actions for group {group.name!r} must have shape {expected_shape}, got {arr.shape}"
@@ -129,6 +129,8 @@ def check_number(
     number = float(value)
     below = number <= low if low_open else number < low
     above = number >= high if high_open else number > high
+    if not np.isfinite(number) and low == -np.inf and high == np.inf:
+        raise ValueError(f"{name} must be finite, got {value!r}")
     if not np.isfinite(number) or below or above:
         left = "(" if low_open else "["
         right = ")" if high_open or high == np.inf else "]"

@@ -80,5 +80,5 @@ class PopulationVectorEnv(VectorEnv):
         truncations = np.full(n, result.truncated)
         return observations, rewards, terminations, truncations, {}
 
-    def render(self) -> np.ndarray | str | None:
+    def render(self) -> Any:
         return self.core.render()

@@ -14,10 +14,11 @@ import time
 import torch
 from stable_baselines3 import PPO
 
+from populace.agents.sb3_learner import SB3Learner
 from populace.envs import contribution_v0
 from populace.envs.contribution_v0 import ContributionCore
+from populace.envs.sb3_vec_env import PopulationVecEnv, supersuit_vec_env
 from populace.train import train
-from populace.train.sb3 import PopulationVecEnv, SB3Learner, supersuit_vec_env
 
 torch.set_num_threads(1)  # small MLPs: one CPU thread is fastest
 ROUNDS = 500  # population steps: 500 × 100 agents = 50,000 agent-steps
@@ -30,8 +31,8 @@ def distance_of(learner: SB3Learner, core: ContributionCore) -> float:
 def main() -> None:
     # 1. Populace's train loop drives PPO through act/update, like any paper learner.
     core = ContributionCore(n_agents=100, payoff="average")
-    learner = SB3Learner(core, "ppo", seed=0, total_rounds=ROUNDS, gamma=0.0,
-                         reward_scale=0.01)
+    learner = SB3Learner.for_game(core, seed=0, algorithm="ppo", total_rounds=ROUNDS,
+                                  gamma=0.0, reward_scale=0.01)
     result = train(core, learner, ROUNDS, seed=0, window=100, progress=False)
     print("train loop :", result.summary())
     print(f"             policy distance {distance_of(learner, core):.3f}")
@@ -54,6 +55,7 @@ def main() -> None:
         model.learn(total_timesteps=12_800)
         rate = 12_800 / (time.perf_counter() - start)
         print(f"{name} : plain SB3 PPO, {rate:,.0f} agent-steps/s including training")
+
 
 if __name__ == "__main__":
     main()

@@ -1,27 +1,37 @@
-"""Shared test table: one row of small keyword sets per registered game.
+"""Shared test tables: small keyword sets per game, and the test-only games.
 
 ``ENV_CASES`` is the data the conformance suite runs over (PettingZoo's ``[name, module,
 kwargs]`` rows, VMAS's "every scenario is tested"). ``tests/test_conformance.py`` fails when a
 module in :data:`populace.envs.registry.GAMES` has no row here, so a new game cannot go
 untested. Rows for modules that are not registered (yet) are skipped, not failed.
 
+``TEST_GAMES`` are games that live in this folder (``toy_v0``: a leader and its followers, with
+Box actions and terminations). They are registered here, under ``populace_test/``, and only
+the conformance suite and the train-loop tests run on them, through ``TEST_GAME_CASES``.
+
 Test functions ask for these fixtures (parametrized in :func:`pytest_generate_tests`):
 
 * ``case`` — every registered row, as a :class:`Case`;
 * ``average_case`` — the rows of anonymous games whose rewards are deterministic given the
   action profile (``payoff="average"``, or a game without random matching such as congestion);
-* ``module_name`` — every registered module name.
+* ``module_name`` — every registered module name;
+* ``game_case`` — every row of every game, registered or test-only;
+* ``face_case`` — every ``game_case`` once per group of the game (``face_case.group``), for
+  the faces that show one group (focal and vector). A test that asks for ``game_case`` or
+  ``face_case`` fails instead of skipping: the conformance suite runs every face of every game.
 
 With ``--import-mode=importlib`` test modules cannot ``import conftest``; helpers therefore
-live on :class:`Case`.
+live on :class:`Case`. They can ``import toy_v0``: this folder is put on ``sys.path`` here.
 """
 
 from __future__ import annotations
 
 import importlib
+import sys
 from dataclasses import dataclass, field
 from functools import cached_property
-from types import ModuleType
+from pathlib import Path
+from types import ModuleType, SimpleNamespace
 from typing import Any
 
 import numpy as np
@@ -31,7 +41,7 @@ from gymnasium import spaces
 import populace  # noqa: F401 - registers every game
 from populace.envs.anonymous import AnonymousGameCore
 from populace.envs.core import PopulationCore
-from populace.envs.registry import GAMES
+from populace.envs.registry import GAMES, register_game
 
 # Small populations covering every payoff mode ("average", "matching") and every observe mode
 # ("none", "population", "sample:3"); N odd and even, N = 2 (the smallest population).
@@ -64,39 +74,82 @@ ENV_CASES: dict[str, list[dict[str, Any]]] = {
 }
 
 
+# Test-only games: module in this folder -> Gymnasium name. They are registered under
+# ``populace_test/`` (``populace_test/toy_v0`` with PettingZoo, ``populace_test/Toy-v0`` with
+# Gymnasium), never under ``populace/``.
+TEST_GAMES: dict[str, str] = {"toy_v0": "Toy-v0"}
+TEST_NAMESPACE = "populace_test"
+
+# With boundary 2.2 about half the episodes of 7 rounds of random play terminate, so the face
+# tests cross terminations and truncations; n_agents=1 leaves a focal follower no population.
+TEST_GAME_CASES: dict[str, list[dict[str, Any]]] = {
+    "toy_v0": [
+        {"n_agents": 5, "boundary": 2.2},
+        {"n_agents": 1, "boundary": 2.2},
+    ],
+}
+
+# Keywords under which a game whose episodes can terminate does not terminate within a few
+# rounds: PettingZoo's ``max_cycles_test`` and the autoreset test expect every episode to last
+# exactly ``max_cycles`` rounds. (The leader moves at most 1.25 a round; 8 is the arena's edge.)
+TRUNCATION_ONLY: dict[str, dict[str, Any]] = {"toy_v0": {"boundary": 8.0}}
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # ``import toy_v0``
+for _module, _gym_name in TEST_GAMES.items():
+    register_game(_module, f"{TEST_NAMESPACE}/{_module}", f"{TEST_NAMESPACE}/{_gym_name}")
+
+
 def load(module_name: str) -> ModuleType:
+    if module_name in TEST_GAMES:
+        return importlib.import_module(module_name)
     return importlib.import_module(f"populace.envs.{module_name}")
 
 
 @dataclass(frozen=True)
 class Case:
-    """One row of :data:`ENV_CASES`: a game module and the keywords to build it with."""
+    """One row of :data:`ENV_CASES` or :data:`TEST_GAME_CASES`: a game module and the keywords
+    to build it with; for a face test also the ``group`` the face shows."""
 
     module_name: str
     kwargs: dict[str, Any] = field(hash=False)
     index: int = 0
+    group: str | None = None
 
     @property
     def id(self) -> str:
         short = ",".join(
             f"{k}={v}" if not isinstance(v, list) else f"{k}=matrix" for k, v in self.kwargs.items()
         )
-        return f"{self.module_name}[{self.index}]({short})"
+        shown = f"{self.module_name}[{self.index}]({short})"
+        return shown if self.group is None else f"{shown}-{self.group}"
+
+    @property
+    def registered(self) -> bool:
+        return self.module_name in GAMES or self.module_name in TEST_GAMES
 
     @property
     def module(self) -> ModuleType:
         return load(self.module_name)
 
     @property
+    def namespace(self) -> str:
+        return TEST_NAMESPACE if self.module_name in TEST_GAMES else "populace"
+
+    @property
     def gym_id(self) -> str:
-        return f"populace/{GAMES[self.module_name]}"
+        gym_name = TEST_GAMES.get(self.module_name) or GAMES[self.module_name]
+        return f"{self.namespace}/{gym_name}"
 
     @property
     def pz_id(self) -> str:
-        return f"populace/{self.module_name}"
+        return f"{self.namespace}/{self.module_name}"
 
     def kw(self, **overrides: Any) -> dict[str, Any]:
         return {**self.kwargs, **overrides}
+
+    def truncating_kw(self, **overrides: Any) -> dict[str, Any]:
+        """:meth:`kw` under which episodes end by truncation alone (:data:`TRUNCATION_ONLY`)."""
+        return self.kw(**TRUNCATION_ONLY.get(self.module_name, {}), **overrides)
 
     def parallel(self, **overrides: Any) -> Any:
         return self.module.parallel_env(**self.kw(**overrides))
@@ -113,13 +166,21 @@ class Case:
         return self.core_cls.population_keyword
 
     def vector_kw(self, **overrides: Any) -> tuple[int, dict[str, Any]]:
-        """``(num_envs, kwargs)`` for ``make_vec``: the population size moves to ``num_envs``."""
+        """``(num_envs, kwargs)`` for ``make_vec`` of :attr:`group` (default: the population
+        group): the population size moves to ``num_envs``; another group keeps its size."""
         kw = self.kw(**overrides)
-        return kw.pop(self.population_keyword), kw
+        if self.group is None or self.group == self.core_cls.population_group:
+            return kw.pop(self.population_keyword), kw
+        return self.core(**overrides).group(self.group).size, kw
 
     @property
     def single_group(self) -> bool:
         return len(self.core().groups) == 1
+
+    @property
+    def can_terminate(self) -> bool:
+        """Whether the game's episodes can end by termination (not only truncation)."""
+        return self.module_name in TRUNCATION_ONLY
 
     # ------------------------------------------------------------- seeded random actions
     @staticmethod
@@ -147,17 +208,32 @@ class Case:
         return out
 
 
+def _cases(tables: dict[str, list[dict[str, Any]]]) -> list[Case]:
+    return [Case(name, kwargs, i) for name, rows in tables.items() for i, kwargs in enumerate(rows)]
+
+
 def _all_cases() -> list[Case]:
+    return _cases(ENV_CASES)
+
+
+def game_cases() -> list[Case]:
+    """Every row of every game: the registered games', then the test-only games'."""
+    return _cases({**ENV_CASES, **TEST_GAME_CASES})
+
+
+def face_cases() -> list[Case]:
+    """Every :func:`game_cases` row once per group of its game."""
     return [
-        Case(name, kwargs, i) for name, rows in ENV_CASES.items() for i, kwargs in enumerate(rows)
-    ]
+        Case(c.module_name, c.kwargs, c.index, g.name)
+        for c in game_cases() if c.registered for g in c.core().groups
+    ] + [c for c in game_cases() if not c.registered]  # shown as skipped
 
 
 def _params(cases: list[Case]) -> list[Any]:
     params = []
     for case in cases:
         marks = []
-        if case.module_name not in GAMES:
+        if not case.registered:
             marks.append(pytest.mark.skip(reason=f"{case.module_name} is not registered yet"))
         params.append(pytest.param(case, id=case.id, marks=marks))
     return params
@@ -192,8 +268,40 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
         metafunc.parametrize("average_case", _params(chosen))
     if "module_name" in wanted:
         metafunc.parametrize("module_name", sorted(GAMES))
+    if "game_case" in wanted:
+        metafunc.parametrize("game_case", _params(game_cases()))
+    if "face_case" in wanted:
+        metafunc.parametrize("face_case", _params(face_cases()))
+
+
+NO_SKIPPING = ("game_case", "face_case")
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo) -> Any:
+    """A conformance test (one that asks for ``game_case`` or ``face_case``) that skips itself
+    fails: every face of every game must run. (Rows of unregistered modules are still skipped,
+    before the test is called.)"""
+    report = yield
+    fixtures = getattr(item, "fixturenames", ())
+    if report.when == "call" and report.skipped and any(f in fixtures for f in NO_SKIPPING):
+        reason = report.longrepr[2] if isinstance(report.longrepr, tuple) else report.longrepr
+        report.outcome = "failed"
+        report.longrepr = (
+            f"{item.nodeid} skipped itself ({reason}); conformance tests run every face of "
+            "every game and may not skip"
+        )
+    return report
 
 
 @pytest.fixture(scope="session")
 def env_cases() -> dict[str, list[dict[str, Any]]]:
     return ENV_CASES
+
+
+@pytest.fixture(scope="session")
+def conformance_table() -> SimpleNamespace:
+    """The test-only games and the rows ``game_case`` and ``face_case`` run over."""
+    return SimpleNamespace(
+        test_games=dict(TEST_GAMES), game_cases=game_cases(), face_cases=face_cases()
+    )

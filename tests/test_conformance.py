@@ -1,19 +1,26 @@
-"""Conformance of every registered game, driven by ``ENV_CASES`` in ``conftest.py``.
+"""Conformance of every game, driven by the tables in ``conftest.py``.
 
-PettingZoo's and Gymnasium's own checkers, our multi-step determinism test (PettingZoo 1.27's
-``parallel_seed_test`` stops after one step), ``make``/``make_vec`` through the registries, and
-exact agreement of the three faces with the array core.
+Every registered game, and every test-only game (``toy_v0``: two groups, one with Box actions,
+and episodes that terminate), goes through PettingZoo's and Gymnasium's own checkers, our
+multi-step determinism test (PettingZoo 1.27's ``parallel_seed_test`` stops after one step),
+``make``/``make_vec`` through the registries with ``group=`` and ``role_policies=``, exact
+agreement of every face with the array core across episode ends, and refused steps that change
+nothing. The focal and vector faces are tested once per group (``face_case``); a conformance
+test may not skip (``conftest.py`` turns a skip into a failure), and
+:func:`test_every_game_and_group_meets_every_face` checks that no face test is left out.
 """
 
 from __future__ import annotations
 
 import contextlib
+import inspect
 import io
 import os
 import subprocess
 import sys
 import textwrap
 import types
+from collections.abc import Callable
 from functools import partial
 from typing import Any
 
@@ -21,6 +28,7 @@ import gymnasium
 import numpy as np
 import pettingzoo
 import pytest
+from gymnasium import spaces
 from gymnasium.utils.env_checker import check_env
 from pettingzoo.test import (
     api_test,
@@ -32,11 +40,14 @@ from pettingzoo.test import (
 )
 
 from populace.envs.anonymous import PAYOFF_MODES, AnonymousGameCore
-from populace.envs.policies import as_policy
+from populace.envs.policies import PolicyFn, as_policy
 from populace.envs.registry import GAMES
 
 MAX_CYCLES = 7  # short episodes, so ~50 steps cross several episode boundaries
 STEPS = 50
+FACE_STEPS = 10 * MAX_CYCLES  # faces against the core: about ten episode ends
+REFUSAL_STEPS = 3 * MAX_CYCLES
+SKIP_MARKS = {"skip", "skipif", "xfail"}
 
 
 # ----------------------------------------------------------------------------- the table
@@ -69,35 +80,51 @@ def test_cases_cover_every_observe_and_payoff_mode(module_name, env_cases):
         assert covered >= set(accepted), f"{module_name} covers payoff modes {covered}"
 
 
+def test_the_population_group_is_the_faces_default(game_case):
+    """``make``/``make_vec`` without ``group=`` show the group ``num_envs`` sizes."""
+    case = game_case
+    core = case.core()
+    assert core.groups[0].name == core.population_group, "list the population group first"
+    num_envs, kw = case.vector_kw()
+    vec = gymnasium.make_vec(
+        case.gym_id, num_envs=num_envs, vectorization_mode="vector_entry_point", **kw
+    )
+    assert (vec.group, vec.num_envs) == (core.population_group, num_envs)
+    focal = gymnasium.make(case.gym_id, **case.kwargs)
+    assert focal.unwrapped.focal_group == core.population_group
+
+
 # ----------------------------------------------------------------------------- PettingZoo
 @pytest.mark.filterwarnings("ignore::UserWarning")  # "observation array is all zeros" notes
-def test_parallel_api(case):
-    parallel_api_test(case.parallel(), num_cycles=20)
+def test_parallel_api(game_case):
+    parallel_api_test(game_case.parallel(), num_cycles=20)
 
 
 @pytest.mark.filterwarnings("ignore::UserWarning")
-def test_aec_api(case):
-    api_test(case.module.env(**case.kwargs), num_cycles=20)
+def test_aec_api(game_case):
+    api_test(game_case.module.env(**game_case.kwargs), num_cycles=20)
 
 
 @pytest.mark.filterwarnings("ignore::UserWarning")
-def test_max_cycles_and_state(case):
-    bound = types.SimpleNamespace(
-        parallel_env=partial(case.module.parallel_env, **case.kwargs),
-        env=partial(case.module.env, **case.kwargs),
+def test_max_cycles_and_state(game_case):
+    case = game_case
+    bound = types.SimpleNamespace(  # max_cycles_test needs episodes that only truncate
+        parallel_env=partial(case.module.parallel_env, **case.truncating_kw()),
+        env=partial(case.module.env, **case.truncating_kw()),
     )
     max_cycles_test(bound)
     state_test(case.module.env(**case.kwargs), case.parallel(), num_cycles=10)
 
 
 @pytest.mark.filterwarnings("ignore::UserWarning")
-def test_pettingzoo_seed_tests(case):
+def test_pettingzoo_seed_tests(game_case):
     """PettingZoo's own seed tests (the parallel one checks a single step; see below for ours)."""
-    parallel_seed_test(partial(case.module.parallel_env, **case.kwargs))
-    seed_test(partial(case.module.env, **case.kwargs), num_cycles=20)
+    parallel_seed_test(partial(game_case.module.parallel_env, **game_case.kwargs))
+    seed_test(partial(game_case.module.env, **game_case.kwargs), num_cycles=20)
 
 
-def test_pettingzoo_make(case):
+def test_pettingzoo_make(game_case):
+    case = game_case
     parallel = pettingzoo.make("parallel", case.pz_id, **case.kwargs)
     observations, infos = parallel.reset(seed=0)
     assert set(observations) == set(parallel.possible_agents) == set(infos)
@@ -107,21 +134,29 @@ def test_pettingzoo_make(case):
     assert aec.agent_selection == parallel.possible_agents[0]
 
 
-def test_spaces_are_cached_and_metadata_names_the_game(case):
-    env = case.parallel()
-    for agent in env.possible_agents[:3]:
+def test_spaces_are_cached_and_metadata_names_the_game(game_case):
+    env = game_case.parallel()
+    for agent in env.possible_agents[:3] + env.possible_agents[-2:]:
         assert env.observation_space(agent) is env.observation_space(agent)
         assert env.action_space(agent) is env.action_space(agent)
-    assert env.metadata["name"] == case.module_name and env.metadata["is_parallelizable"]
+    assert env.metadata["name"] == game_case.module_name and env.metadata["is_parallelizable"]
     assert set(env.metadata["render_modes"]) == {"ansi", "rgb_array"}
-    if case.single_group:
-        assert gymnasium.make(case.gym_id, **case.kwargs).metadata["name"] == case.module_name
-        num_envs, kw = case.vector_kw()
-        vec = gymnasium.make_vec(
-            case.gym_id, num_envs=num_envs, vectorization_mode="vector_entry_point", **kw
-        )
-        assert vec.metadata["name"] == case.module_name
-        assert vec.action_space is vec.action_space
+
+
+class EpisodeEnds:
+    """Counts how the episodes of a run ended, to check that a run crossed episode ends."""
+
+    def __init__(self) -> None:
+        self.terminated = self.truncated = 0
+
+    def note(self, terminated: Any, truncated: Any) -> None:
+        self.terminated += bool(np.any(terminated))
+        self.truncated += bool(np.any(truncated) and not np.any(terminated))
+
+    def check(self, case: Any) -> None:
+        assert self.truncated >= 1, "the run should cross a truncation"
+        if case.can_terminate:
+            assert self.terminated >= 1, "the run should cross a termination"
 
 
 def rollout(case: Any, seed: int, action_seed: int, steps: int = STEPS) -> tuple[list, Any]:
@@ -151,11 +186,16 @@ def same(a: Any, b: Any) -> bool:
     return np.array_equal(np.asarray(a), np.asarray(b))
 
 
-def test_multi_step_determinism(case):
+def test_multi_step_determinism(game_case):
+    case = game_case
     first, rng_state = rollout(case, seed=123, action_seed=5)
     second, _ = rollout(case, seed=123, action_seed=5)
-    resets = sum(1 for step in first if step[0] == "reset")
-    assert resets >= 3, "the rollout should cross episode boundaries"
+    ends = EpisodeEnds()
+    for step in first[1:]:
+        if step[0] != "reset":
+            ends.note(list(step[2].values()), list(step[3].values()))
+    assert ends.terminated + ends.truncated >= 3, "the rollout should cross episode boundaries"
+    ends.check(case)
     assert same(first, second), "same seed and actions gave different trajectories"
     # A game that draws random numbers (matching, sampling) must depend on the seed; with two
     # agents the draws cannot matter (the partner and every sample is the other agent).
@@ -166,10 +206,24 @@ def test_multi_step_determinism(case):
 
 
 # ----------------------------------------------------------------------------- Gymnasium
-def test_gymnasium_check_env(case):
-    if not case.single_group:
-        pytest.skip("focal view of a multi-role game needs role_policies")
-    env = gymnasium.make(case.gym_id, **case.kwargs)
+def make_focal(case: Any, **kwargs: Any) -> Any:
+    """``gymnasium.make`` of the focal view of ``case.group`` (``kwargs``: faces' and core's)."""
+    return gymnasium.make(case.gym_id, group=case.group, **{**case.kwargs, **kwargs})
+
+
+def make_vector(case: Any, role_policies: Any = None, **overrides: Any) -> Any:
+    """``gymnasium.make_vec`` of the population view of ``case.group``."""
+    num_envs, kw = case.vector_kw(**overrides)
+    return gymnasium.make_vec(
+        case.gym_id, num_envs=num_envs, vectorization_mode="vector_entry_point",
+        group=case.group, role_policies=role_policies, **kw,
+    )
+
+
+def test_gymnasium_check_env(face_case):
+    env = make_focal(face_case)
+    assert env.unwrapped.focal_group == face_case.group
+    assert env.metadata["name"] == face_case.module_name
     check_env(env.unwrapped)
     observation, _ = env.reset(seed=0)
     assert env.observation_space.contains(observation)
@@ -177,20 +231,21 @@ def test_gymnasium_check_env(case):
         observation, reward, terminated, truncated, _ = env.step(env.action_space.sample())
         assert env.observation_space.contains(observation)
         assert isinstance(reward, float)
+        if terminated or truncated:
+            env.reset()
 
 
-def test_make_vec_and_autoreset(case):
-    if not case.single_group:
-        pytest.skip("population view of a multi-role game needs role_policies")
-    num_envs, kw = case.vector_kw(max_cycles=3)
-    vec = gymnasium.make_vec(
-        case.gym_id, num_envs=num_envs, vectorization_mode="vector_entry_point", **kw
-    )
-    also = gymnasium.make_vec(  # the population size may also be given explicitly
-        case.gym_id, num_envs=num_envs, vectorization_mode="vector_entry_point",
-        **{case.population_keyword: num_envs}, **kw,
-    )
-    assert vec.num_envs == also.num_envs == num_envs
+def test_make_vec_and_autoreset(face_case):
+    case = face_case
+    vec = make_vector(case, **case.truncating_kw(max_cycles=3))
+    num_envs = vec.num_envs
+    assert vec.group == case.group and num_envs == case.core().group(case.group).size
+    assert vec.metadata["name"] == case.module_name
+    assert vec.action_space is vec.action_space
+    if case.group == case.core_cls.population_group:  # the size may also be given explicitly
+        also = make_vector(case, **case.truncating_kw(max_cycles=3, **{
+            case.population_keyword: num_envs}))
+        assert also.num_envs == num_envs
     assert vec.metadata["autoreset_mode"] == gymnasium.vector.AutoresetMode.NEXT_STEP
     rng = np.random.default_rng(0)
     observations, _ = vec.reset(seed=1)
@@ -218,14 +273,16 @@ def test_make_vec_and_autoreset(case):
 
 
 # ----------------------------------------------------------------------------- faces = core
-def test_parallel_face_equals_core(case):
+def test_parallel_face_equals_core(game_case):
+    case = game_case
     env = case.parallel(max_cycles=MAX_CYCLES)
     core = case.core(max_cycles=MAX_CYCLES)
     rng = np.random.default_rng(11)
     observations, _ = env.reset(seed=3)
     core_observations = core.reset(seed=3)
     assert same(observations, case.to_dict(core, core_observations))
-    for _ in range(2 * MAX_CYCLES + 3):
+    ends = EpisodeEnds()
+    for _ in range(FACE_STEPS):
         if not env.agents:
             assert core.needs_reset
             assert same(env.reset()[0], case.to_dict(core, core.reset()))
@@ -236,111 +293,301 @@ def test_parallel_face_equals_core(case):
         assert rewards == case.to_dict(core, result.rewards)  # exact floats
         assert set(terminations.values()) == {result.terminated}
         assert set(truncations.values()) == {result.truncated}
+        ends.note(result.terminated, result.truncated)
+    ends.check(case)
 
 
-def test_vector_face_equals_core(case):
-    if not case.single_group:
-        pytest.skip("population view of a multi-role game needs role_policies")
-    num_envs, kw = case.vector_kw(max_cycles=MAX_CYCLES)
-    vec = gymnasium.make_vec(
-        case.gym_id, num_envs=num_envs, vectorization_mode="vector_entry_point", **kw
-    )
+def random_policy(case: Any, space: spaces.Space) -> PolicyFn:
+    """A population policy drawing uniformly from ``space`` with the generator it is given."""
+
+    def policy(observations: Any, rng: np.random.Generator) -> Any:
+        return case.sample(space, rng, size=len(observations))
+
+    return policy
+
+
+def role_policies(case: Any, explicit: bool) -> dict[str, Any] | None:
+    """``role_policies`` for the faces of ``case.group``: None (the game's defaults) or a
+    random policy for every other group (``{}`` for a game with one group)."""
+    if not explicit:
+        return None
+    core = case.core()
+    return {g.name: random_policy(case, g.action_space) for g in core.groups
+            if g.name != case.group}
+
+
+def fixed_policies(core: Any, group: str, given: dict[str, Any] | None) -> dict[str, PolicyFn]:
+    """The other groups' policies as the faces must apply them: in the core's group order,
+    the given one or else the game's default."""
+    given = given or {}
+    return {
+        g.name: as_policy(given.get(g.name, core.default_policy(g.name)), g.action_space, g.size,
+                          g.name)
+        for g in core.groups if g.name != group
+    }
+
+
+def play_fixed(core: Any, policies: dict[str, PolicyFn], observations: dict) -> dict:
+    """What the fixed groups play, drawn from the core's generator in group order."""
+    return {name: policy(observations[name], core.np_random) for name, policy in policies.items()}
+
+
+@pytest.mark.parametrize("policies", ["default", "explicit"])
+def test_vector_face_equals_core(face_case, policies):
+    case, group = face_case, face_case.group
+    roles = role_policies(case, policies == "explicit")
+    vec = make_vector(case, role_policies=roles, max_cycles=MAX_CYCLES)
     core = case.core(max_cycles=MAX_CYCLES)
-    group = core.groups[0].name
+    fixed = fixed_policies(core, group, roles)
     rng = np.random.default_rng(12)
     observations, _ = vec.reset(seed=4)
-    assert np.array_equal(observations, core.reset(seed=4)[group])
-    for _ in range(2 * MAX_CYCLES + 3):
-        actions = case.sample(vec.single_action_space, rng, size=num_envs)
+    core_observations = core.reset(seed=4)
+    assert same(observations, core_observations[group])
+    ends = EpisodeEnds()
+    for _ in range(FACE_STEPS):
+        actions = case.sample(vec.single_action_space, rng, size=vec.num_envs)
         observations, rewards, terminated, truncated, _ = vec.step(actions)
         if core.needs_reset:  # the vector face autoresets on this step and ignores the actions
-            assert np.array_equal(observations, core.reset()[group])
-            assert not rewards.any()
+            core_observations = core.reset()
+            assert same(observations, core_observations[group])
+            assert not rewards.any() and not terminated.any() and not truncated.any()
             continue
-        result = core.step({group: actions})
-        assert np.array_equal(observations, result.observations[group])
-        assert np.array_equal(rewards, result.rewards[group])
+        result = core.step({group: actions, **play_fixed(core, fixed, core_observations)})
+        core_observations = result.observations
+        assert same(observations, result.observations[group])
+        assert same(rewards, result.rewards[group])
         assert (terminated == result.terminated).all() and (truncated == result.truncated).all()
+        ends.note(result.terminated, result.truncated)
+    ends.check(case)
 
 
-def _uniform_policy(observations: np.ndarray, rng: np.random.Generator, n: int) -> np.ndarray:
-    return rng.integers(n, size=len(observations))
-
-
-@pytest.mark.parametrize("policy", ["default", "callable"])
-def test_focal_face_equals_core(case, policy):
-    if not case.single_group:
-        pytest.skip("focal view of a multi-role game needs role_policies")
+@pytest.mark.parametrize("policies", ["default", "explicit"])
+def test_focal_face_equals_core(face_case, policies):
+    """The last member of the group is the focal agent; the other members follow the population
+    policy, the other groups their role policies, all drawn from the core's generator."""
+    case = face_case
     core = case.core(max_cycles=MAX_CYCLES)
-    group = core.groups[0]
-    if policy == "callable" and not isinstance(group.action_space, gymnasium.spaces.Discrete):
-        pytest.skip("the callable population policy here draws discrete actions")
-    if policy == "default":
-        population_policy = None
-        others = as_policy(
-            core.default_policy(group.name), group.action_space, group.size - 1, "policy"
-        )
-    else:
-        population_policy = others = partial(_uniform_policy, n=int(group.action_space.n))
-    env = gymnasium.make(case.gym_id, population_policy=population_policy, **core_kwargs(case))
-    twin = gymnasium.make(case.gym_id, population_policy=population_policy, **core_kwargs(case))
+    group = core.group(case.group)
+    focal = group.size - 1
+    explicit = policies == "explicit"
+    population = random_policy(case, group.action_space) if explicit else None
+    roles = role_policies(case, explicit)
+    faces_kwargs = {"population_policy": population, "role_policies": roles,
+                    "focal_index": focal, "max_cycles": MAX_CYCLES}
+    env, twin = make_focal(case, **faces_kwargs), make_focal(case, **faces_kwargs)
+    others = as_policy(population or core.default_policy(group.name), group.action_space,
+                       group.size - 1, "population_policy")
+    fixed = fixed_policies(core, group.name, roles)
     rng = np.random.default_rng(13)
     observation, _ = env.reset(seed=5)
     twin.reset(seed=5)
-    core_observations = core.reset(seed=5)[group.name]
-    assert np.array_equal(observation, core_observations[0])
-    for _ in range(2 * MAX_CYCLES + 3):
+    core_observations = core.reset(seed=5)
+    assert same(observation, core_observations[group.name][focal])
+    ends = EpisodeEnds()
+    for _ in range(FACE_STEPS):
         if core.needs_reset:
             observation, _ = env.reset()
             twin.reset()
-            core_observations = core.reset()[group.name]
-            assert np.array_equal(observation, core_observations[0])
+            core_observations = core.reset()
+            assert same(observation, core_observations[group.name][focal])
         action = case.sample(group.action_space, rng)
         observation, reward, terminated, truncated, _ = env.step(action)
         assert same((observation, reward, terminated, truncated), twin.step(action)[:4])
-        chosen = np.asarray(others(core_observations[1:], core.np_random))
-        joint = np.empty((group.size, *chosen.shape[1:]), dtype=chosen.dtype)
-        joint[1:] = chosen
-        joint[0] = action
-        result = core.step({group.name: joint})
-        core_observations = result.observations[group.name]
-        assert np.array_equal(observation, core_observations[0])
-        assert reward == result.rewards[group.name][0]
+        joint = np.asarray([action] * group.size)
+        if group.size > 1:
+            joint[:focal] = others(core_observations[group.name][:focal], core.np_random)
+        joint = {group.name: joint, **play_fixed(core, fixed, core_observations)}
+        result = core.step(joint)
+        core_observations = result.observations
+        assert same(observation, core_observations[group.name][focal])
+        assert reward == result.rewards[group.name][focal]
         assert (terminated, truncated) == (result.terminated, result.truncated)
+        ends.note(terminated, truncated)
+    ends.check(case)
 
 
-def core_kwargs(case: Any) -> dict[str, Any]:
-    return case.kw(max_cycles=MAX_CYCLES)
+# ----------------------------------------------------------------------------- refused steps
+def bad_actions(space: spaces.Space) -> list[tuple[str, Any]]:
+    """``(kind, action)``: one agent's bad actions in ``space``; kind "value" or "shape"."""
+    if isinstance(space, spaces.Discrete):
+        low, high = int(space.start), int(space.start + space.n - 1)
+        return [("value", high + 1), ("value", low - 1), ("value", low + 0.5),
+                ("shape", [low, low])]
+    if isinstance(space, spaces.Box):
+        not_a_number = np.zeros(space.shape, space.dtype)
+        not_a_number.flat[0] = np.nan
+        outside = space.high + 1
+        return [("value", not_a_number), ("value", outside),
+                ("shape", np.zeros((*space.shape, 2), space.dtype))]
+    raise NotImplementedError(f"no bad actions for {space}")
+
+
+def refuse_all(step: Callable[[Any], Any], inputs: list[tuple[str, Any]], agent: str) -> None:
+    """``step`` refuses each of the ``(kind, input)`` with a ValueError that names ``agent``
+    (or, for a wrong shape, says so)."""
+    for kind, bad in inputs:
+        expected = r"shape" if kind == "shape" else rf"\b{agent}\b"
+        with pytest.raises(ValueError, match=expected):
+            step(bad)
+
+
+def last_agent(case: Any) -> tuple[str, spaces.Space, int]:
+    """The name, action space and size of ``case.group``; its last member sends bad actions."""
+    group = case.core().group(case.group)
+    return f"{group.name}_{group.size - 1}", group.action_space, group.size
+
+
+def twin_runs(run: Callable[[bool], tuple[list, Any]]) -> None:
+    """A run that is sent bad actions before every step equals one that never is, and leaves
+    the core's generator in the same state."""
+    clean, noisy = run(False), run(True)
+    assert same(clean[0], noisy[0]), "a refused step changed the trajectory"
+    assert clean[1] == noisy[1], "a refused step advanced the core's generator"
+
+
+def test_refused_parallel_steps_change_nothing(face_case):
+    case = face_case
+    agent, space, _ = last_agent(case)
+
+    def run(noisy: bool) -> tuple[list, Any]:
+        env = case.parallel(max_cycles=MAX_CYCLES)
+        trajectory = [env.reset(seed=21)[0]]
+        rng = np.random.default_rng(3)
+        for _ in range(REFUSAL_STEPS):
+            if not env.agents:
+                trajectory.append(env.reset()[0])
+            actions = {a: case.sample(env.action_space(a), rng) for a in env.agents}
+            if noisy:
+                bad = [(kind, {**actions, agent: action}) for kind, action in bad_actions(space)]
+                refuse_all(env.step, bad, agent)
+            trajectory.append(env.step(actions)[:4])
+        return trajectory, env.core.np_random.bit_generator.state
+
+    twin_runs(run)
+
+
+def test_refused_focal_steps_change_nothing(face_case):
+    case = face_case
+    agent, space, size = last_agent(case)
+
+    def run(noisy: bool) -> tuple[list, Any]:
+        env = make_focal(case, focal_index=size - 1, max_cycles=MAX_CYCLES)
+        trajectory = [env.reset(seed=21)[0]]
+        rng = np.random.default_rng(3)
+        for _ in range(REFUSAL_STEPS):
+            action = case.sample(space, rng)
+            if noisy:
+                refuse_all(env.step, bad_actions(space), agent)
+            step = env.step(action)
+            trajectory.append(step[:4])
+            if step[2] or step[3]:
+                trajectory.append(env.reset()[0])
+        return trajectory, env.unwrapped.core.np_random.bit_generator.state
+
+    twin_runs(run)
+
+
+def test_refused_vector_steps_change_nothing(face_case):
+    case = face_case
+    agent, space, size = last_agent(case)
+
+    def bad_batches(actions: np.ndarray) -> list[tuple[str, np.ndarray]]:
+        """The last slot's bad actions among good ones; wrong shapes for every slot."""
+        return [
+            (kind, np.stack([np.asarray(bad)] * size) if kind == "shape"
+             else np.concatenate([actions[:-1], np.asarray(bad)[None]]))
+            for kind, bad in bad_actions(space)
+        ]
+
+    def run(noisy: bool) -> tuple[list, Any]:
+        vec = make_vector(case, max_cycles=MAX_CYCLES)
+        trajectory = [vec.reset(seed=21)[0]]
+        rng = np.random.default_rng(3)
+        resets_now = False  # the step after an episode's end only resets, ignoring actions
+        for _ in range(REFUSAL_STEPS):
+            actions = case.sample(space, rng, size=size)
+            if noisy and not resets_now:
+                refuse_all(vec.step, bad_batches(actions), agent)
+            step = vec.step(actions)
+            trajectory.append(step[:4])
+            resets_now = bool(step[2].any() or step[3].any())
+        return trajectory, vec.core.np_random.bit_generator.state
+
+    twin_runs(run)
 
 
 # ----------------------------------------------------------------------------- render
-@pytest.mark.parametrize("mode", ["ansi", "rgb_array"])
-def test_render(case, mode):
-    def check(picture: Any) -> None:
-        if mode == "ansi":
-            assert isinstance(picture, str) and picture
-        else:
-            assert isinstance(picture, np.ndarray) and picture.dtype == np.uint8
-            assert picture.ndim == 3 and picture.shape[2] == 3 and min(picture.shape[:2]) > 0
+def check_picture(mode: str, picture: Any) -> None:
+    if mode == "ansi":
+        assert isinstance(picture, str) and picture
+    else:
+        assert isinstance(picture, np.ndarray) and picture.dtype == np.uint8
+        assert picture.ndim == 3 and picture.shape[2] == 3 and min(picture.shape[:2]) > 0
 
+
+@pytest.mark.parametrize("mode", ["ansi", "rgb_array"])
+def test_render(game_case, mode):
+    case = game_case
     env = case.parallel(render_mode=mode)
     env.reset(seed=0)
-    check(env.render())
+    check_picture(mode, env.render())
     rng = np.random.default_rng(0)
     env.step({a: case.sample(env.action_space(a), rng) for a in env.agents})
-    check(env.render())
+    check_picture(mode, env.render())
     assert case.parallel().render() is None  # render_mode=None draws nothing
-    if case.single_group:
-        focal = gymnasium.make(case.gym_id, render_mode=mode, **case.kwargs)
-        focal.reset(seed=0)
-        focal.step(focal.action_space.sample())
-        check(focal.render())
-        num_envs, kw = case.vector_kw(render_mode=mode)
-        vec = gymnasium.make_vec(
-            case.gym_id, num_envs=num_envs, vectorization_mode="vector_entry_point", **kw
-        )
-        vec.reset(seed=0)
-        check(vec.render())
+
+
+@pytest.mark.parametrize("mode", ["ansi", "rgb_array"])
+def test_face_render(face_case, mode):
+    focal = make_focal(face_case, render_mode=mode)
+    focal.reset(seed=0)
+    focal.step(focal.action_space.sample())
+    check_picture(mode, focal.render())
+    vec = make_vector(face_case, render_mode=mode)
+    vec.reset(seed=0)
+    check_picture(mode, vec.render())
+
+
+# ----------------------------------------------------------------------------- coverage
+GAME_TESTS = (
+    test_the_population_group_is_the_faces_default, test_parallel_api, test_aec_api,
+    test_max_cycles_and_state, test_pettingzoo_seed_tests, test_pettingzoo_make,
+    test_spaces_are_cached_and_metadata_names_the_game, test_multi_step_determinism,
+    test_parallel_face_equals_core, test_render,
+)
+FACE_TESTS = (
+    test_gymnasium_check_env, test_make_vec_and_autoreset, test_vector_face_equals_core,
+    test_focal_face_equals_core, test_refused_parallel_steps_change_nothing,
+    test_refused_focal_steps_change_nothing, test_refused_vector_steps_change_nothing,
+    test_face_render,
+)
+
+
+def test_every_game_and_group_meets_every_face(conformance_table):
+    """Every game (registered and test-only) has rows, every group of every row gets the face
+    tests, no conformance test is marked to skip, and the test-only games bring what the
+    registered ones lack: two groups, Box actions, terminations."""
+    table = conformance_table
+    games = {case.module_name for case in table.game_cases}
+    assert games >= set(GAMES) | set(table.test_games)
+    for case in table.game_cases:
+        groups = [c.group for c in table.face_cases if (c.module_name, c.index) == (
+            case.module_name, case.index)]
+        assert groups == [g.name for g in case.core().groups], case.id
+    for tests, fixture in ((GAME_TESTS, "game_case"), (FACE_TESTS, "face_case")):
+        for test in tests:
+            assert fixture in inspect.signature(test).parameters, test.__name__
+            marks = {mark.name for mark in getattr(test, "pytestmark", [])}
+            assert not marks & SKIP_MARKS, f"{test.__name__} is marked {marks & SKIP_MARKS}"
+    listed = {test.__name__ for test in GAME_TESTS + FACE_TESTS}
+    for name, test in globals().items():
+        if name.startswith("test_") and name not in listed:
+            takes = set(inspect.signature(test).parameters) & {"case", "game_case", "face_case"}
+            assert not takes, f"list {name} in GAME_TESTS or FACE_TESTS"
+    test_cores = [c.core() for c in table.game_cases if c.module_name in table.test_games]
+    assert any(len(core.groups) >= 2 for core in test_cores)
+    assert any(isinstance(g.action_space, spaces.Box) for core in test_cores for g in core.groups)
+    assert any(c.can_terminate for c in table.game_cases)
 
 
 # ----------------------------------------------------------------------------- processes

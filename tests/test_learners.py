@@ -618,8 +618,9 @@ def test_make_learner_sizes_from_the_core_and_fills_mu():
     learner = make_learner("regret", core, seed=0)
     assert (learner.n_agents, learner.n_actions) == (30, 20)
     assert learner.mu == mu_from_bounds(core.payoff_bounds(), 20)
-    strict = make_learner("regret", core, mu_rule="hart-mas-colell")
     lo, hi = core.payoff_bounds()
+    assert learner.mu == mu_from_bounds((lo, hi), 20, rule="range") == 0.1 * (hi - lo)
+    strict = make_learner("regret", core, mu_rule="hart-mas-colell")
     assert strict.mu > 2 * max(abs(lo), abs(hi)) * 19
     assert make_learner("regret", core, mu=7.0).mu == 7.0
     responsive = make_learner("regret", core, discount=0.01)

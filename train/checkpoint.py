@@ -144,8 +144,9 @@ def save_checkpoint(folder: Path, round_: int, state: dict[str, Any]) -> Path:
 
 def _write_checkpoint_files(folder: Path, state: dict[str, Any]) -> None:
     tree, arrays = split_state(state)
+    named: dict[str, Any] = arrays
     with (folder / ARRAYS_FILE).open("wb") as handle:
-        np.savez(handle, **arrays)
+        np.savez(handle, **named)
         handle.flush()
         os.fsync(handle.fileno())
     with (folder / STATE_FILE).open("w", encoding="utf-8") as handle:

@@ -38,7 +38,8 @@ class Controller:
             actions = self.learner.act({g: observations[g] for g in self.groups})
             missing = sorted(set(self.groups) - set(actions))
             if missing:
-                raise ValueError(f"{type(self.learner).__name__}.act() gave no actions for {missing}")
+                learner = type(self.learner).__name__
+                raise ValueError(f"{learner}.act() gave no actions for groups {missing}")
             return {g: actions[g] for g in self.groups}
         (group,) = self.groups
         return {group: self.learner.act(observations[group])}

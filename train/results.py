@@ -22,7 +22,7 @@ from populace.envs.core import PopulationCore
 class MetricsRow(Mapping[str, Any]):
     """The scores of one metrics window, by column name: ``row["distance"]``, ``row.round``."""
 
-    values: dict[str, Any]
+    values: dict[str, Any]  # type: ignore[assignment]  # Mapping.values() is shadowed on purpose
 
     def __getitem__(self, name: str) -> Any:
         return self.values[name]
