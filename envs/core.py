@@ -75,7 +75,7 @@ class PopulationCore(ABC):
     groups: tuple[Group, ...]
     state_space: spaces.Space  # the space of :meth:`state`, where a game has one
     population_keyword = "n_agents"  # the keyword ``make_vec``'s ``num_envs`` sets ...
-    population_group = "agent"  # ... the size of this group, the faces' default (the first)
+    population_group = "agent"  # ... the size of this group, the faces' default group
     params: dict[str, Any]
 
     def __new__(cls, *args: Any, **kwargs: Any) -> PopulationCore:

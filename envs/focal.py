@@ -23,7 +23,7 @@ class FocalEnv(gym.Env):
         core: the game.
         population_policy: what the other members of the focal group play (the forms
             :func:`~populace.envs.policies.as_policy` accepts; None: the game's default).
-        group: the focal agent's group (default: the first).
+        group: the focal agent's group (default: the core's ``population_group``).
         focal_index: which member of that group is the focal agent.
         role_policies: policies of the other groups, ``{group: spec}`` (default: the game's).
     """
@@ -38,7 +38,7 @@ class FocalEnv(gym.Env):
         role_policies: dict[str, Any] | None = None,
     ) -> None:
         self.core = core
-        chosen = core.group(group) if group else core.groups[0]
+        chosen = core.group(group or core.population_group)
         focal_index = check_int("focal_index", focal_index, minimum=0)
         if focal_index >= chosen.size:
             raise ValueError(f"focal_index must be in [0, {chosen.size - 1}], got {focal_index}")

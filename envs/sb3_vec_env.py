@@ -33,7 +33,7 @@ class PopulationVecEnv(VecEnv):
     Args:
         env: a core, or any Populace face (anything :func:`populace.envs.faces.unwrap_core`
             opens).
-        group: the group whose agents are the slots (default: the core's first group).
+        group: the group whose agents are the slots (default: the core's ``population_group``).
         role_policies: fixed policies of the other groups, keyed by group name (the forms
             :func:`populace.envs.policies.as_policy` accepts); a group left out plays the
             game's :meth:`~populace.envs.core.PopulationCore.default_policy`.
@@ -65,7 +65,7 @@ class PopulationVecEnv(VecEnv):
         self, env: Any, *, group: str | None = None, role_policies: dict[str, Any] | None = None
     ) -> None:
         core = unwrap_core(env)
-        chosen = core.group(group) if group else core.groups[0]
+        chosen = core.group(group or core.population_group)
         self.core: PopulationCore = core
         self.group = chosen.name
         self.other_groups = OtherGroups(core, role_policies_for(core, chosen.name, role_policies))

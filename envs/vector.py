@@ -23,7 +23,7 @@ class PopulationVectorEnv(VectorEnv):
 
     Args:
         core: the game.
-        group: the group whose members are the slots (default: the first).
+        group: the group whose members are the slots (default: the core's ``population_group``).
         role_policies: policies of the other groups, ``{group: spec}`` (default: the game's).
     """
 
@@ -35,7 +35,7 @@ class PopulationVectorEnv(VectorEnv):
         role_policies: dict[str, Any] | None = None,
     ) -> None:
         self.core = core
-        chosen = core.group(group) if group else core.groups[0]
+        chosen = core.group(group or core.population_group)
         self.group = chosen.name
         self.num_envs = chosen.size
         self.metadata = {

@@ -89,7 +89,7 @@ TEST_GAME_CASES: dict[str, list[dict[str, Any]]] = {
     ],
 }
 
-# Keywords under which a game whose episodes can terminate does not terminate within a few
+# The games whose episodes can terminate, and keywords under which they do not within a few
 # rounds: PettingZoo's ``max_cycles_test`` and the autoreset test expect every episode to last
 # exactly ``max_cycles`` rounds. (The leader moves at most 1.25 a round; 8 is the arena's edge.)
 TRUNCATION_ONLY: dict[str, dict[str, Any]] = {"toy_v0": {"boundary": 8.0}}
@@ -125,6 +125,7 @@ class Case:
 
     @property
     def registered(self) -> bool:
+        """Registered with the package, or (a test-only game) by this file."""
         return self.module_name in GAMES or self.module_name in TEST_GAMES
 
     @property
@@ -222,11 +223,13 @@ def game_cases() -> list[Case]:
 
 
 def face_cases() -> list[Case]:
-    """Every :func:`game_cases` row once per group of its game."""
-    return [
-        Case(c.module_name, c.kwargs, c.index, g.name)
-        for c in game_cases() if c.registered for g in c.core().groups
-    ] + [c for c in game_cases() if not c.registered]  # shown as skipped
+    """Every :func:`game_cases` row once per group of its game (the row of a module that is
+    not registered once, to be shown as skipped)."""
+    cases = []
+    for case in game_cases():
+        groups = [g.name for g in case.core().groups] if case.registered else [None]
+        cases += [Case(case.module_name, case.kwargs, case.index, group) for group in groups]
+    return cases
 
 
 def _params(cases: list[Case]) -> list[Any]:

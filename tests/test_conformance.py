@@ -84,7 +84,6 @@ def test_the_population_group_is_the_faces_default(game_case):
     """``make``/``make_vec`` without ``group=`` show the group ``num_envs`` sizes."""
     case = game_case
     core = case.core()
-    assert core.groups[0].name == core.population_group, "list the population group first"
     num_envs, kw = case.vector_kw()
     vec = gymnasium.make_vec(
         case.gym_id, num_envs=num_envs, vectorization_mode="vector_entry_point", **kw
