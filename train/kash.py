@@ -199,7 +199,7 @@ def fig2_claims(means: Means, quick: bool) -> list[Claim]:
     rounds, distance = means["stage N=100"]
     settle, level = settling_round(rounds, distance)
     both = settle is not None and fig1_settle is not None
-    ratio = settle / fig1_settle if both else None
+    ratio = settle / fig1_settle if settle is not None and fig1_settle is not None else None
     latest = int(rounds[-max(len(rounds) // 4, 1) - 1])  # settling_round's latest answer
     return [
         Claim(

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -36,7 +37,7 @@ from populace.train.reproduce import (
 
 MECHANISMS = ("acp", "serial")
 STAGE = {"epsilon": 0.05, "tau": 250}
-LEARNERS = {"stage": STAGE, "regret": RESPONSIVE_REGRET}
+LEARNERS: dict[str, dict[str, Any]] = {"stage": STAGE, "regret": RESPONSIVE_REGRET}
 QUICKLY = 2000  # stage learners at N=100 settle by then (runs: 3000 and 5000 rounds)
 LESS_TIGHT = 1.1  # "less tightly": at least 10 % farther from equilibrium
 
