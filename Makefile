@@ -5,7 +5,11 @@ TORCH_SPEC ?= torch==2.13.0
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.populace-installed
 
-.PHONY: demo test install bench clean
+MIN_VENV ?= .venv-min
+# The declared floors of pyproject's dependencies, as pins: "numpy>=1.26" -> "numpy==1.26".
+FLOORS = $(shell $(PYTHON) -c 'import tomllib; deps = tomllib.load(open("pyproject.toml", "rb"))["project"]["dependencies"]; print(" ".join(d.split(";")[0].split("#")[0].strip().replace(">=", "==") for d in deps))')
+
+.PHONY: demo test test-minimums install bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -23,9 +27,21 @@ demo: $(STAMP)
 
 test: $(STAMP)
 	$(BIN)/python -m pytest
+	$(MAKE) test-minimums
+
+# The conformance suite on the oldest versions pyproject.toml allows, in a venv of its own
+# (about a minute; no torch there). Recreated every time, so that nothing newer lingers.
+test-minimums:
+	rm -rf $(MIN_VENV)
+	$(PYTHON) -m venv $(MIN_VENV)
+	$(MIN_VENV)/bin/pip install --quiet -e . $(FLOORS) pytest hypothesis
+	$(MIN_VENV)/bin/python -m pip list --format=freeze | grep -iE '^(numpy|gymnasium|pettingzoo|tqdm)=='
+	$(MIN_VENV)/bin/python -m pytest -p no:cacheprovider -o addopts="" --import-mode=importlib \
+		tests/test_conformance.py tests/test_action_checks.py tests/test_other_libraries.py \
+		tests/test_packaging.py
 
 bench: $(STAMP)
 	$(BIN)/populace bench
 
 clean:
-	rm -rf $(VENV) runs .pytest_cache
+	rm -rf $(VENV) $(MIN_VENV) runs .pytest_cache

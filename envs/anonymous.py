@@ -14,7 +14,10 @@ Payoff modes (KFH §4):
 
 Information settings (KFH's "statistical information about others"), ``observe=``:
 
-* ``"none"`` — the observation is always 0 (``Discrete(1)``).
+* ``"none"`` — the observation is a constant 1 in ``Box(0, 1, (1,), float32)``: nothing to
+  learn from, in the shape every deep-RL library accepts (RLlib's and Tianshou's default
+  networks refuse ``Discrete(1)``), and the same network input as the one-hot ``Discrete(1)``
+  observation it replaces, so SB3 policies train exactly as before.
 * ``"population"`` — the previous round's action frequencies of the whole population
   (``Box(0, 1, (n_actions,))``; all zeros at reset, when there is no previous round).
 * ``"sample:k"`` — each agent sees the action frequencies of k others drawn uniformly with
@@ -82,8 +85,8 @@ class AnonymousGameCore(PopulationCore):
         )
         self.state_space = spaces.Box(0.0, 1.0, shape=(self.n_actions,), dtype=np.float32)
         self.last_counts = np.zeros(self.n_actions, dtype=np.int64)
-        self._blank = np.zeros(self.n_agents, dtype=np.int64)
-        self._blank.flags.writeable = False
+        # observe="none": one constant row shown to every agent (read-only, stride 0)
+        self._blank = np.broadcast_to(np.ones(1, dtype=np.float32), (self.n_agents, 1))
         self._scratch: dict[str, np.ndarray] | None = None  # matching buffers, see _pairing
 
     # ----------------------------------------------------------------- the game
@@ -256,7 +259,7 @@ class AnonymousGameCore(PopulationCore):
 
     def _observation_space(self) -> spaces.Space:
         if self.observe_mode == "none":
-            return spaces.Discrete(1)
+            return spaces.Box(0.0, 1.0, shape=(1,), dtype=np.float32)
         return spaces.Box(0.0, 1.0, shape=(self.n_actions,), dtype=np.float32)
 
     # ----------------------------------------------------------------- views
@@ -268,11 +271,16 @@ class AnonymousGameCore(PopulationCore):
         return [str(a) for a in range(self.n_actions)]
 
     def render_ansi(self) -> str:
+        """Last round's action histogram as text: one bar per action, share and count."""
         title = f"{self.metadata['name']}  round {self.cycle}  N={self.n_agents}"
-        return render.histogram_text(self.last_counts, self.action_labels(), title)
+        return render.histogram_text(self.last_counts, self.action_labels(), title,
+                                     marked=self.reference_equilibrium())
 
     def render_rgb(self) -> np.ndarray:
-        return render.histogram_image(self.last_counts, marked=self.reference_equilibrium())
+        """Last round's action histogram as an RGB picture, labelled (see
+        :func:`populace.envs.render.histogram_image`)."""
+        return render.histogram_image(self.last_counts, marked=self.reference_equilibrium(),
+                                      title=f"round {self.cycle}  N={self.n_agents}")
 
     def _state_arrays(self) -> dict[str, np.ndarray]:
         return {"last_counts": self.last_counts.copy()}

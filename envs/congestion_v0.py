@@ -9,8 +9,8 @@
 | Number of agents   | `n_agents` (default 100)                             |
 | Action shape       | ()                                                   |
 | Action values      | 0 ... 19 (the demand q)                              |
-| Observation shape  | () with `observe="none"`, (20,) otherwise            |
-| Observation values | 0, or demand frequencies in [0, 1]                   |
+| Observation shape  | (1,) with `observe="none"`, (20,) otherwise          |
+| Observation values | constant 1, or demand frequencies in [0, 1]          |
 | Gymnasium ids      | `populace/Congestion-v0` (focal and vector views)    |
 """
 
@@ -184,9 +184,10 @@ class CongestionCore(AnonymousGameCore):
 
     ## Observation Space
 
-    As in `contribution_v0`: `0` (`observe="none"`), or last round's demand frequencies, exact
-    (`"population"`) or from k others sampled with replacement (`"sample:k"`), in
-    `Box(0, 1, (20,), float32)`; all zeros before the first round.
+    As in `contribution_v0`: the constant `[1.0]` in `Box(0, 1, (1,), float32)`
+    (`observe="none"`), or last round's demand frequencies, exact (`"population"`) or from k
+    others sampled with replacement (`"sample:k"`), in `Box(0, 1, (20,), float32)`; all zeros
+    before the first round.
 
     ## Rewards
 
@@ -224,7 +225,7 @@ class CongestionCore(AnonymousGameCore):
     | `payoff`      | str       | `"population"` | the only mode, kept for a common signature |
     | `observe`     | str       | `"none"`       | `"none"`, `"population"` or `"sample:k"`  |
     | `max_cycles`  | int       | 1000           | rounds per episode                        |
-    | `render_mode` | str, None | None           | `"ansi"` or `"rgb_array"` (histogram)     |
+    | `render_mode` | str, None | None           | `"ansi"`, `"rgb_array"`, `"human"`        |
 
     Two agents demanding 4 and 8 (s = 12, C = 72; v = 80 and 128):
 
@@ -249,7 +250,9 @@ class CongestionCore(AnonymousGameCore):
     * v0: Initial version.
     """
 
-    metadata = {"name": "congestion_v0", "render_modes": ["rgb_array", "ansi"], "render_fps": 4}
+    metadata = {
+        "name": "congestion_v0", "render_modes": ["rgb_array", "ansi", "human"], "render_fps": 4
+    }
 
     def __init__(
         self,

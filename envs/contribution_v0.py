@@ -9,8 +9,8 @@
 | Number of agents   | `n_agents` (default 100)                             |
 | Action shape       | ()                                                   |
 | Action values      | 0 ... 19                                             |
-| Observation shape  | () with `observe="none"`, (20,) otherwise            |
-| Observation values | 0, or action frequencies in [0, 1]                   |
+| Observation shape  | (1,) with `observe="none"`, (20,) otherwise          |
+| Observation values | constant 1, or action frequencies in [0, 1]          |
 | Gymnasium ids      | `populace/Contribution-v0` (focal and vector views)  |
 """
 
@@ -53,8 +53,11 @@ class ContributionCore(AnonymousGameCore):
 
     ## Observation Space
 
-    With `observe="none"` (default) the observation is always `0` in `Discrete(1)`. With
-    `observe="population"` it is `Box(0, 1, (20,), float32)`:
+    With `observe="none"` (default) the observation is the constant `[1.0]` in
+    `Box(0, 1, (1,), float32)`: no information, in a shape every deep-RL library's default
+    network accepts (a `Discrete(1)` space is refused by some), and the same input a one-hot
+    `Discrete(1)` observation would give. With `observe="population"` it is
+    `Box(0, 1, (20,), float32)`:
 
     | Num | Observation                                   | Min | Max |
     |-----|-----------------------------------------------|-----|-----|
@@ -87,7 +90,7 @@ class ContributionCore(AnonymousGameCore):
     | `observe`     | str         | `"none"`    | `"none"`, `"population"` or `"sample:k"`       |
     | `cost_offset` | float, None | None        | the offset in c(x) for x > 8; None means 2·N   |
     | `max_cycles`  | int         | 1000        | rounds per episode                             |
-    | `render_mode` | str, None   | None        | `"ansi"` or `"rgb_array"` (action histogram)   |
+    | `render_mode` | str, None   | None        | `"ansi"`, `"rgb_array"` or `"human"`           |
 
     >>> from populace.envs import contribution_v0
     >>> env = contribution_v0.parallel_env(n_agents=3)
@@ -107,7 +110,9 @@ class ContributionCore(AnonymousGameCore):
     * v0: Initial version.
     """
 
-    metadata = {"name": "contribution_v0", "render_modes": ["rgb_array", "ansi"], "render_fps": 4}
+    metadata = {
+        "name": "contribution_v0", "render_modes": ["rgb_array", "ansi", "human"], "render_fps": 4
+    }
 
     def __init__(
         self,

@@ -6,6 +6,13 @@ axis runs over the members of a *group* (a homogeneous role such as ``agent`` or
 faces are thin adapters over this class (see :mod:`populace.envs.faces`).
 
 All episodes are synchronous: every agent starts, terminates and is truncated together.
+
+Observation arrays: a core may return a read-only view for data every agent shares (a row
+broadcast with stride 0, such as the population's action frequencies); a writable array it
+returns is new and belongs to the caller. The train loop and learners keep the views (a
+broadcast row is scored once, see ``learner_extra``); the faces hand the user writable copies
+of them (:func:`owned`), so in-place edits work and libraries that wrap arrays as tensors do
+not warn.
 """
 
 from __future__ import annotations
@@ -70,7 +77,7 @@ class PopulationCore(ABC):
     """
 
     metadata: dict[str, Any] = {
-        "render_modes": ["rgb_array", "ansi"], "name": "population", "render_fps": 4
+        "render_modes": ["rgb_array", "ansi", "human"], "name": "population", "render_fps": 4
     }
     groups: tuple[Group, ...]
     state_space: spaces.Space  # the space of :meth:`state`, where a game has one
@@ -122,7 +129,10 @@ class PopulationCore(ABC):
             self.np_random = np.random.default_rng(seed)
         self.cycle = 0
         self.needs_reset = False
-        return self._reset()
+        observations = self._reset()
+        if self.render_mode == "human":
+            self.render()
+        return observations
 
     def step(self, actions: Arrays) -> Step:
         """Advance every agent one round. ``actions`` maps group name to a member-indexed array."""
@@ -136,6 +146,8 @@ class PopulationCore(ABC):
         self.cycle += 1
         result.truncated = result.truncated or self.cycle >= self.max_cycles
         self.needs_reset = result.terminated or result.truncated
+        if self.render_mode == "human":
+            self.render()
         return result
 
     def require_running(self) -> None:
@@ -198,7 +210,13 @@ class PopulationCore(ABC):
 
     # ----------------------------------------------------------------- rendering
     def render(self) -> np.ndarray | str | None:
+        """The picture of :attr:`render_mode`: ``"ansi"`` text, an ``"rgb_array"`` frame, or
+        for ``"human"`` the text printed to stdout (also after every ``reset`` and ``step``,
+        as Gymnasium's human mode does) and None returned."""
         if self.render_mode is None:
+            return None
+        if self.render_mode == "human":
+            print(self.render_ansi(), flush=True)
             return None
         if self.render_mode == "ansi":
             return self.render_ansi()
@@ -248,6 +266,15 @@ class PopulationCore(ABC):
             if g.name == name:
                 return g
         raise KeyError(f"no group named {name!r}; groups are {[g.name for g in self.groups]}")
+
+
+def owned(observations: Any) -> Any:
+    """``observations`` as an array the caller may write to: read-only views (the cores'
+    broadcast rows) are copied, a writable array (already the caller's) is returned as is.
+    Numpy scalars and other values pass through."""
+    if isinstance(observations, np.ndarray) and not observations.flags.writeable:
+        return observations.copy()
+    return observations
 
 
 def uniform_policy(space: spaces.Space) -> Any:

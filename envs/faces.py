@@ -7,9 +7,10 @@ faces(GameCore)``:
 * ``env(**kwargs)`` — the AEC env, through PettingZoo's ``parallel_to_aec``;
 * ``focal_env(population_policy=None, *, group=None, focal_index=0, role_policies=None,
   **kwargs)`` — Gymnasium single-agent focal view (the ``gymnasium.make`` entry point);
-* ``vector_env(num_envs, *, group=None, role_policies=None, **kwargs)`` — Gymnasium population
-  ``VectorEnv`` with one slot per member of ``group`` (the ``gymnasium.make_vec`` entry point;
-  ``num_envs`` is that group's size).
+* ``vector_env(num_envs, *, group=None, role_policies=None, autoreset_mode=NEXT_STEP,
+  **kwargs)`` — Gymnasium population ``VectorEnv`` with one slot per member of ``group`` (the
+  ``gymnasium.make_vec`` entry point, which passes ``autoreset_mode=`` through; ``num_envs``
+  is that group's size).
 
 The remaining keywords go to the core; ``raw_env.core_class`` is the core class itself.
 """
@@ -19,6 +20,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from gymnasium.vector import AutoresetMode
 from pettingzoo.utils.conversions import parallel_to_aec
 
 from populace.envs.core import PopulationCore
@@ -56,7 +58,8 @@ def faces(core_cls: type[PopulationCore]) -> tuple[Callable[..., Any], ...]:
 
     def vector_env(
         num_envs: int | None = None, *, group: str | None = None,
-        role_policies: dict[str, Any] | None = None, **kwargs: Any,
+        role_policies: dict[str, Any] | None = None,
+        autoreset_mode: AutoresetMode | str = AutoresetMode.NEXT_STEP, **kwargs: Any,
     ) -> PopulationVectorEnv:
         size_keyword = core_cls.population_keyword
         sized_by_keyword = group is None or group == core_cls.population_group
@@ -69,7 +72,8 @@ def faces(core_cls: type[PopulationCore]) -> tuple[Callable[..., Any], ...]:
                     f"{size_keyword}={kwargs[size_keyword]}"
                 )
             kwargs[size_keyword] = num_envs
-        vector = PopulationVectorEnv(core_cls(**kwargs), group=group, role_policies=role_policies)
+        vector = PopulationVectorEnv(core_cls(**kwargs), group=group, role_policies=role_policies,
+                                     autoreset_mode=autoreset_mode)
         if num_envs is not None and vector.num_envs != num_envs:
             raise ValueError(
                 f"num_envs ({num_envs}) must equal the size of group {vector.group!r} "

@@ -94,7 +94,8 @@ class FocalEnv(gym.Env):
         return check_actions(self._member, value[None], first_index=self.focal_index)
 
     def _focal(self, observations: dict[str, np.ndarray]) -> Any:
-        return observations[self.focal_group][self.focal_index]
+        """The focal agent's observation, as a copy the caller owns."""
+        return observations[self.focal_group][self.focal_index].copy()
 
     def render(self) -> np.ndarray | str | None:
         return self.core.render()

@@ -9,8 +9,8 @@
 | Number of agents   | `n_agents` (default 100)                              |
 | Action shape       | ()                                                    |
 | Action values      | 0 ... m−1                                             |
-| Observation shape  | () with `observe="none"`, (m,) otherwise              |
-| Observation values | 0, or action frequencies in [0, 1]                    |
+| Observation shape  | (1,) with `observe="none"`, (m,) otherwise            |
+| Observation values | constant 1, or action frequencies in [0, 1]           |
 | Gymnasium ids      | `populace/Matrix-v0` (focal and vector views)         |
 """
 
@@ -101,8 +101,9 @@ class MatrixCore(AnonymousGameCore):
 
     ## Observation Space
 
-    As in `contribution_v0`: `0` (`observe="none"`), or last round's action frequencies,
-    exact (`"population"`) or from k sampled others (`"sample:k"`), in `Box(0, 1, (m,))`.
+    As in `contribution_v0`: the constant `[1.0]` in `Box(0, 1, (1,), float32)`
+    (`observe="none"`), or last round's action frequencies, exact (`"population"`) or from k
+    sampled others (`"sample:k"`), in `Box(0, 1, (m,), float32)`.
 
     ## Rewards
 
@@ -132,7 +133,7 @@ class MatrixCore(AnonymousGameCore):
     | `payoff`      | str        | `"matching"`          | `"matching"` or `"average"`          |
     | `observe`     | str        | `"none"`              | `"none"`, `"population"`, `"sample:k"` |
     | `max_cycles`  | int        | 1000                  | rounds per episode                   |
-    | `render_mode` | str, None  | None                  | `"ansi"` or `"rgb_array"`            |
+    | `render_mode` | str, None  | None                  | `"ansi"`, `"rgb_array"` or `"human"` |
 
     >>> from populace.envs import matrix_v0
     >>> env = matrix_v0.parallel_env(game="prisoners_dilemma", n_agents=2)
@@ -145,7 +146,9 @@ class MatrixCore(AnonymousGameCore):
     * v0: Initial version.
     """
 
-    metadata = {"name": "matrix_v0", "render_modes": ["rgb_array", "ansi"], "render_fps": 4}
+    metadata = {
+        "name": "matrix_v0", "render_modes": ["rgb_array", "ansi", "human"], "render_fps": 4
+    }
 
     def __init__(
         self,

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from functools import partial
+from operator import itemgetter
 from typing import Any
 
 import numpy as np
 from gymnasium import spaces
 from pettingzoo import ParallelEnv
 
-from populace.envs.core import Group, PopulationCore
+from populace.envs.core import Group, PopulationCore, owned
+from populace.envs.validation import actions_from_sequence
 
 
 class PopulationParallelEnv(ParallelEnv):
@@ -31,6 +35,9 @@ class PopulationParallelEnv(ParallelEnv):
         self.possible_agents = [name for names in self._names.values() for name in names]
         self.agents: list[str] = []
         self._group_of = {g.name: g for g in core.groups}
+        self._live: frozenset[str] = frozenset()
+        self._gather = {g.name: _gatherer(names) for g, names in zip(
+            core.groups, self._names.values(), strict=True)}
 
     @property
     def max_cycles(self) -> int:
@@ -62,6 +69,7 @@ class PopulationParallelEnv(ParallelEnv):
     ) -> tuple[dict[str, Any], dict[str, dict]]:
         observations = self.core.reset(seed=seed)
         self.agents = list(self.possible_agents)
+        self._live = frozenset(self.agents)
         return self._by_agent(observations), {agent: {} for agent in self.agents}
 
     def step(self, actions: dict[str, Any]) -> tuple[dict, dict, dict, dict, dict]:
@@ -77,31 +85,25 @@ class PopulationParallelEnv(ParallelEnv):
         infos: dict[str, dict] = {agent: {} for agent in agents}
         if result.terminated or result.truncated:
             self.agents = []
+            self._live = frozenset()
         return observations, rewards, terminations, truncations, infos
 
     def _to_arrays(self, actions: dict[str, Any]) -> dict[str, np.ndarray]:
         if not isinstance(actions, dict):
             raise TypeError(f"actions must be a dict keyed by agent, got {type(actions).__name__}")
-        if len(actions) != len(self.agents) or actions.keys() != set(self.agents):
+        if len(actions) != len(self.agents) or actions.keys() != self._live:
             _raise_key_mismatch(actions, self.agents)
-        arrays = {}
-        for g in self.core.groups:
-            names = self._names[g.name]
-            try:
-                arrays[g.name] = np.array([actions[name] for name in names])
-            except ValueError:  # ragged: name the first agent whose action has the wrong shape
-                shape = g.action_space.shape
-                bad = next((n for n in names if np.shape(actions[n]) != shape), names[0])
-                raise ValueError(
-                    f"{bad} sent an action of shape {np.shape(actions[bad])} "
-                    f"({actions[bad]!r}); expected shape {shape} for {g.action_space}"
-                ) from None
-        return arrays
+        return {
+            g.name: actions_from_sequence(g, self._gather[g.name](actions))
+            for g in self.core.groups
+        }
 
     def _by_agent(self, observations: dict[str, np.ndarray]) -> dict[str, Any]:
+        """One observation per agent: rows of a writable array that is the caller's (a core's
+        read-only broadcast view is copied first)."""
         by_agent: dict[str, Any] = {}
         for g in self.core.groups:
-            by_agent.update(zip(self._names[g.name], observations[g.name], strict=True))
+            by_agent.update(zip(self._names[g.name], owned(observations[g.name]), strict=True))
         return by_agent
 
     def render(self) -> np.ndarray | str | None:
@@ -112,6 +114,18 @@ class PopulationParallelEnv(ParallelEnv):
 
     def close(self) -> None:
         return None
+
+
+def _gatherer(names: list[str]) -> Callable[[dict[str, Any]], tuple[Any, ...]]:
+    """A C-level getter of the values of ``names`` from a dict, always as a tuple (and, like
+    the env, picklable)."""
+    if len(names) == 1:
+        return partial(_one_value, names[0])
+    return itemgetter(*names)
+
+
+def _one_value(name: str, actions: dict[str, Any]) -> tuple[Any]:
+    return (actions[name],)
 
 
 def _raise_key_mismatch(actions: dict[str, Any], agents: list[str]) -> None:

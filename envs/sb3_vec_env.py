@@ -70,7 +70,7 @@ class PopulationVecEnv(VecEnv):
         self.group = chosen.name
         self.other_groups = OtherGroups(core, role_policies_for(core, chosen.name, role_policies))
         self._observations: dict[str, np.ndarray] = {}
-        self._actions: np.ndarray | None = None
+        self._actions: Any = None
         super().__init__(chosen.size, chosen.observation_space, chosen.action_space)
         self.metadata = {
             **self.metadata,
@@ -96,7 +96,8 @@ class PopulationVecEnv(VecEnv):
         return np.array(self._observations[self.group])  # own, writable copy
 
     def step_async(self, actions: np.ndarray) -> None:
-        self._actions = np.asarray(actions)
+        # a list is kept as it is, so that a bool among integers is still seen (and refused)
+        self._actions = actions if isinstance(actions, list | tuple) else np.asarray(actions)
 
     def step_wait(self) -> VecEnvStepReturn:
         actions, self._actions = self._actions, None

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from collections.abc import Sequence
+from operator import attrgetter
+from typing import TYPE_CHECKING, Any, NoReturn
 
 import numpy as np
 from gymnasium import spaces
@@ -10,12 +12,24 @@ from gymnasium import spaces
 if TYPE_CHECKING:
     from populace.envs.core import Group
 
+BOOLS = (bool, np.bool_)
+_KINDS = {True: "iu", False: "fiu"}  # the dtype kinds a Discrete (True) or Box space takes
+_NUMPY_SCALARS = set(np.sctypeDict.values())
+_INTEGERS = frozenset({int} | {t for t in _NUMPY_SCALARS if issubclass(t, np.integer)
+                           and t is not np.timedelta64})
+_REALS = _INTEGERS | {float} | {t for t in _NUMPY_SCALARS if issubclass(t, np.floating)}
+_dtype_of = attrgetter("dtype")
+
 
 def check_actions(group: Group, actions: Any, *, first_index: int = 0) -> np.ndarray:
     """Return ``actions`` as an array for ``group``, or raise naming the first bad agent.
 
-    Agent ``i`` of the array is named ``f"{group.name}_{first_index + i}"`` in errors.
+    Agent ``i`` of the array is named ``f"{group.name}_{first_index + i}"`` in errors. A list
+    or tuple of per-agent actions goes through :func:`actions_from_sequence` first, so that a
+    bool or a string among integers is caught before numpy converts it.
     """
+    if isinstance(actions, list | tuple):
+        actions = actions_from_sequence(group, actions, first_index=first_index)
     arr = np.asarray(actions)
     space = group.action_space
     expected_shape = (group.size, *(space.shape or ()))
@@ -31,6 +45,106 @@ def check_actions(group: Group, actions: Any, *, first_index: int = 0) -> np.nda
     raise TypeError(f"unsupported action space {space!r}")
 
 
+def actions_from_sequence(
+    group: Group, values: Sequence[Any], *, first_index: int = 0
+) -> np.ndarray:
+    """One array from the per-agent actions of ``group`` (the values of a PettingZoo dict).
+
+    numpy hides the agent at fault when it converts a mixed list: ``[5, "3", 1]`` becomes three
+    strings and ``[5, True, 1]`` three integers. So the types are looked at first, in one pass
+    that stays in C: when every value is of a type the action space takes as it is (integers
+    for ``Discrete``; numbers or numeric arrays for ``Box``), one ``np.array`` call converts
+    them. Otherwise (the error path, or unusual input such as nested lists) each value is
+    checked on its own and the first bad one is named: a bool (Python or numpy) is never an
+    action.
+    """
+    space = group.action_space
+    if _plain(space, values):
+        try:
+            arr = np.array(values)
+        except ValueError:  # arrays of different shapes: the slow path names the agent
+            arr = None
+        if arr is not None and arr.dtype.kind in _KINDS[isinstance(space, spaces.Discrete)]:
+            return arr
+    return _one_by_one(group, values, _Namer(group.name, first_index))
+
+
+def _plain(space: spaces.Space, values: Sequence[Any]) -> bool:
+    """Whether ``values`` are all of types that ``space`` takes without a closer look."""
+    kinds = set(map(type, values))
+    if isinstance(space, spaces.Discrete):
+        return kinds <= _INTEGERS or _all_subclasses(kinds, int | np.integer)
+    if kinds == {np.ndarray}:
+        return all(dtype.kind in "fiu" for dtype in set(map(_dtype_of, values)))
+    return space.shape == () and (
+        kinds <= _REALS or _all_subclasses(kinds, int | float | np.integer | np.floating)
+    )
+
+
+def _all_subclasses(kinds: set[type], accepted: Any) -> bool:
+    """Every kind a subclass of ``accepted`` and none a bool (for subclasses of the builtins)."""
+    return all(issubclass(kind, accepted) and not issubclass(kind, BOOLS) for kind in kinds)
+
+
+def _one_by_one(group: Group, values: Sequence[Any], name: _Namer) -> np.ndarray:
+    """The slow path of :func:`actions_from_sequence`: check every value, name the first bad."""
+    for index, value in enumerate(values):
+        problem = action_problem(group.action_space, value)
+        if problem is not None:
+            raise ValueError(f"{name(index)} {problem}")
+    if isinstance(group.action_space, spaces.Discrete):
+        return np.array(values, dtype=np.int64)
+    return np.array(values)
+
+
+def action_problem(space: spaces.Space, value: Any) -> str | None:
+    """What is wrong with one agent's ``value`` as an action in ``space`` (None: nothing).
+
+    >>> action_problem(spaces.Discrete(3), True)
+    'played True (bool); expected an integer action in [0, 2]'
+    >>> action_problem(spaces.Discrete(3), 2) is None
+    True
+    """
+    try:
+        arr = np.asarray(value)
+    except (TypeError, ValueError, OverflowError):
+        return f"sent {value!r}, which is not an array of numbers; expected an action in {space}"
+    if arr.shape != space.shape:
+        return (
+            f"sent an action of shape {arr.shape} ({value!r}); expected shape {space.shape} "
+            f"for {space}"
+        )
+    boolean = _holds_bool(value)
+    if isinstance(space, spaces.Discrete):
+        low, high = int(space.start), int(space.start + space.n - 1)
+        expected = f"expected an integer action in [{low}, {high}]"
+        if boolean or arr.dtype.kind not in "iu":
+            return f"played {_scalar(value)!r} ({'bool' if boolean else arr.dtype}); {expected}"
+        if not low <= int(arr) <= high:
+            return f"played {int(arr)}; {expected}"
+        return None
+    if boolean or arr.dtype.kind not in "fiu":
+        return f"sent {value!r} ({'bool' if boolean else arr.dtype}); expected numbers in {space}"
+    return None
+
+
+def _holds_bool(value: Any) -> bool:
+    """Whether ``value`` is a bool, a bool array, or a (nested) list or tuple holding one."""
+    if isinstance(value, BOOLS):
+        return True
+    if isinstance(value, np.ndarray):
+        return value.dtype.kind == "b" or (
+            value.dtype.kind == "O" and any(_holds_bool(v) for v in value.reshape(-1).tolist())
+        )
+    if isinstance(value, list | tuple):
+        return any(_holds_bool(v) for v in value)
+    return False
+
+
+def _scalar(value: Any) -> Any:
+    return value.item() if isinstance(value, np.generic) else value
+
+
 class _Namer:
     def __init__(self, group: str, first_index: int) -> None:
         self.group, self.first_index = group, first_index
@@ -40,12 +154,14 @@ class _Namer:
 
 
 def _check_discrete(name: _Namer, arr: np.ndarray, low: int, high: int) -> np.ndarray:
-    if arr.dtype.kind not in "iu":  # floats too, even whole ones: actions are indices
+    if arr.dtype.kind == "f":  # even whole floats: actions are indices
         bad = _first_non_integer(arr)
         raise ValueError(
             f"{name(bad)} played {_item(arr, bad)!r} ({arr.dtype}); "
             f"expected an integer action in [{low}, {high}]"
         )
+    if arr.dtype.kind not in "iu":
+        _refuse_entries(name, arr, spaces.Discrete(high - low + 1, start=low))
     if arr.size and _out_of_range(arr, low, high):
         bad = int(np.flatnonzero((arr < low) | (arr > high))[0])
         raise ValueError(
@@ -54,6 +170,17 @@ def _check_discrete(name: _Namer, arr: np.ndarray, low: int, high: int) -> np.nd
     # One canonical dtype for the cores: no uint8 overflow in index arithmetic, no
     # int64 + uint64 -> float64 promotion, and no hidden cast inside ``bincount``/``take``.
     return arr.astype(np.int64, copy=False)
+
+
+def _refuse_entries(name: _Namer, arr: np.ndarray, space: spaces.Space) -> NoReturn:
+    """Raise for an array that is not numeric (bools, strings, objects), naming the first agent
+    whose entry is bad (error path only: one check per agent)."""
+    entries = arr.tolist()  # Python values, each with its own type again
+    for index, entry in enumerate(entries):
+        problem = action_problem(space, entry)
+        if problem is not None:
+            raise ValueError(f"{name(index)} {problem}")
+    raise ValueError(f"actions for group {name.group!r} must be numeric, got {arr.dtype}")
 
 
 def _out_of_range(arr: np.ndarray, low: int, high: int) -> bool:
@@ -72,22 +199,13 @@ def _item(arr: np.ndarray, index: int) -> Any:
 
 
 def _first_non_integer(arr: np.ndarray) -> int:
-    if arr.dtype.kind == "f":
-        bad = np.flatnonzero(~np.isfinite(arr) | (arr != np.round(np.nan_to_num(arr))))
-        return int(bad[0]) if len(bad) else 0
-    # Error path only: a dict of ints with one string or None becomes a str/object array, so
-    # look for the entry that is not an integer (or the text of one) to name the right agent.
-    for index, value in enumerate(arr.reshape(-1).tolist()):
-        if isinstance(value, bool) or not isinstance(value, int | str) or (
-            isinstance(value, str) and not value.lstrip("-").isdigit()
-        ):
-            return index
-    return 0
+    bad = np.flatnonzero(~np.isfinite(arr) | (arr != np.round(np.nan_to_num(arr))))
+    return int(bad[0]) if len(bad) else 0
 
 
 def _check_box(name: _Namer, size: int, arr: np.ndarray, space: spaces.Box) -> np.ndarray:
     if arr.dtype.kind not in "fiu":
-        raise ValueError(f"actions for group {name.group!r} must be numeric, got {arr.dtype}")
+        _refuse_entries(name, arr, space)
     arr = arr.astype(space.dtype, copy=False)
     flat = arr.reshape(size, -1)
     finite = np.isfinite(flat).all(axis=1)

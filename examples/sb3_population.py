@@ -1,7 +1,8 @@
 """PPO with one network shared by 100 agents of the contribution game.
 
-Needs the baselines extra: ``make install-baselines`` (torch first, then stable-baselines3 and
-supersuit). Run: ``python examples/sb3_population.py``.
+Needs the baselines extra (torch first, on its own, then stable-baselines3 and supersuit):
+``pip install torch==2.13.0 && pip install -e ".[baselines,plot]"``, or ``make install``.
+Run: ``python examples/sb3_population.py``.
 
 Three ways to train the same population, all scored by the game's own distance from the
 equilibrium (everyone contributes 8): d(ρ) = Σ_a ρ(a)·|a − 8|; uniform play scores 5.1.

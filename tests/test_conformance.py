@@ -13,6 +13,7 @@ test may not skip (``conftest.py`` turns a skip into a failure), and
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import inspect
 import io
 import os
@@ -30,11 +31,13 @@ import pettingzoo
 import pytest
 from gymnasium import spaces
 from gymnasium.utils.env_checker import check_env
+from gymnasium.vector import AutoresetMode
 from pettingzoo.test import (
     api_test,
     max_cycles_test,
     parallel_api_test,
     parallel_seed_test,
+    render_test,
     seed_test,
     state_test,
 )
@@ -139,7 +142,7 @@ def test_spaces_are_cached_and_metadata_names_the_game(game_case):
         assert env.observation_space(agent) is env.observation_space(agent)
         assert env.action_space(agent) is env.action_space(agent)
     assert env.metadata["name"] == game_case.module_name and env.metadata["is_parallelizable"]
-    assert set(env.metadata["render_modes"]) == {"ansi", "rgb_array"}
+    assert set(env.metadata["render_modes"]) == {"ansi", "rgb_array", "human"}
 
 
 class EpisodeEnds:
@@ -210,9 +213,14 @@ def make_focal(case: Any, **kwargs: Any) -> Any:
     return gymnasium.make(case.gym_id, group=case.group, **{**case.kwargs, **kwargs})
 
 
-def make_vector(case: Any, role_policies: Any = None, **overrides: Any) -> Any:
-    """``gymnasium.make_vec`` of the population view of ``case.group``."""
+def make_vector(
+    case: Any, role_policies: Any = None, autoreset_mode: str | None = None, **overrides: Any
+) -> Any:
+    """``gymnasium.make_vec`` of the population view of ``case.group`` (``autoreset_mode``
+    goes through ``make_vec``'s keywords, as a user would pass it)."""
     num_envs, kw = case.vector_kw(**overrides)
+    if autoreset_mode is not None:
+        kw["autoreset_mode"] = autoreset_mode
     return gymnasium.make_vec(
         case.gym_id, num_envs=num_envs, vectorization_mode="vector_entry_point",
         group=case.group, role_policies=role_policies, **kw,
@@ -332,10 +340,16 @@ def play_fixed(core: Any, policies: dict[str, PolicyFn], observations: dict) -> 
 
 
 @pytest.mark.parametrize("policies", ["default", "explicit"])
-def test_vector_face_equals_core(face_case, policies):
+@pytest.mark.parametrize("mode", ["NextStep", "SameStep"])
+def test_vector_face_equals_core(face_case, policies, mode):
+    """Both autoreset modes, chosen through ``make_vec(..., autoreset_mode=)``, against the
+    core: ``NEXT_STEP`` resets on the step after an episode's end (ignoring its actions);
+    ``SAME_STEP`` resets on the ending step and reports the final observations in
+    ``infos["final_obs"]``, as Gymnasium's own vector envs do."""
     case, group = face_case, face_case.group
     roles = role_policies(case, policies == "explicit")
-    vec = make_vector(case, role_policies=roles, max_cycles=MAX_CYCLES)
+    vec = make_vector(case, role_policies=roles, autoreset_mode=mode, max_cycles=MAX_CYCLES)
+    assert vec.autoreset_mode == AutoresetMode(mode) == vec.metadata["autoreset_mode"]
     core = case.core(max_cycles=MAX_CYCLES)
     fixed = fixed_policies(core, group, roles)
     rng = np.random.default_rng(12)
@@ -345,18 +359,28 @@ def test_vector_face_equals_core(face_case, policies):
     ends = EpisodeEnds()
     for _ in range(FACE_STEPS):
         actions = case.sample(vec.single_action_space, rng, size=vec.num_envs)
-        observations, rewards, terminated, truncated, _ = vec.step(actions)
-        if core.needs_reset:  # the vector face autoresets on this step and ignores the actions
+        observations, rewards, terminated, truncated, infos = vec.step(actions)
+        if core.needs_reset:  # NEXT_STEP autoresets on this step and ignores the actions
+            assert mode == "NextStep"
             core_observations = core.reset()
             assert same(observations, core_observations[group])
             assert not rewards.any() and not terminated.any() and not truncated.any()
             continue
         result = core.step({group: actions, **play_fixed(core, fixed, core_observations)})
         core_observations = result.observations
-        assert same(observations, result.observations[group])
         assert same(rewards, result.rewards[group])
         assert (terminated == result.terminated).all() and (truncated == result.truncated).all()
+        ended = result.terminated or result.truncated
         ends.note(result.terminated, result.truncated)
+        if mode == "SameStep" and ended:
+            assert same(np.stack(list(infos["final_obs"])), result.observations[group])
+            assert infos["_final_obs"].all() and infos["_final_info"].all()
+            assert infos["final_info"] == {}
+            core_observations = core.reset()
+            assert same(observations, core_observations[group])
+        else:
+            assert same(observations, result.observations[group])
+            assert "final_obs" not in infos
     ends.check(case)
 
 
@@ -403,6 +427,72 @@ def test_focal_face_equals_core(face_case, policies):
         assert (terminated, truncated) == (result.terminated, result.truncated)
         ends.note(terminated, truncated)
     ends.check(case)
+
+
+# ----------------------------------------------------------------------------- owned observations
+def scribble(observations: Any) -> Any:
+    """Return a copy of ``observations`` (a dict of arrays or an array), then overwrite them in
+    place: they must be writable arrays (the caller's, not views of the game's state)."""
+    if isinstance(observations, dict):
+        return {key: scribble(value) for key, value in observations.items()}
+    assert isinstance(observations, np.ndarray) and observations.flags.writeable
+    kept = observations.copy()
+    observations[...] = 0
+    return kept
+
+
+def twin_trajectories(run: Callable[[bool], list]) -> None:
+    """A run whose observations are overwritten in place equals one that leaves them alone."""
+    assert same(run(False), run(True)), "editing an observation changed the game"
+
+
+def test_observations_belong_to_the_caller(game_case):
+    """Every face hands out writable observation arrays that the caller owns: editing them in
+    place raises nothing and changes nothing in the game (the cores may share read-only
+    broadcast rows, as ``observe="population"`` does; the faces copy those)."""
+    case = game_case
+
+    def parallel_run(edit: bool) -> list:
+        env = case.parallel(max_cycles=3)
+        rng = np.random.default_rng(0)
+        keep = scribble if edit else (lambda o: {k: np.array(v) for k, v in o.items()})
+        trajectory = [keep(env.reset(seed=1)[0])]
+        for _ in range(7):
+            if not env.agents:
+                trajectory.append(keep(env.reset()[0]))
+            step = env.step({a: case.sample(env.action_space(a), rng) for a in env.agents})
+            trajectory += [keep(step[0]), step[1]]
+        return trajectory
+
+    twin_trajectories(parallel_run)
+    for group in [g.name for g in case.core().groups]:
+        face = dataclasses.replace(case, group=group)
+
+        def focal_run(edit: bool, face: Any = face) -> list:
+            env = make_focal(face, max_cycles=3)
+            rng = np.random.default_rng(0)
+            keep = scribble if edit else np.array
+            trajectory = [keep(env.reset(seed=1)[0])]
+            for _ in range(7):
+                observation, reward, terminated, truncated, _ = env.step(
+                    face.sample(env.action_space, rng))
+                trajectory += [keep(observation), reward]
+                if terminated or truncated:
+                    trajectory.append(keep(env.reset()[0]))
+            return trajectory
+
+        def vector_run(edit: bool, face: Any = face) -> list:
+            vec = make_vector(face, max_cycles=3)
+            rng = np.random.default_rng(0)
+            keep = scribble if edit else np.array
+            trajectory = [keep(vec.reset(seed=1)[0])]
+            for _ in range(7):
+                step = vec.step(face.sample(vec.single_action_space, rng, size=vec.num_envs))
+                trajectory += [keep(step[0]), step[1]]
+            return trajectory
+
+        twin_trajectories(focal_run)
+        twin_trajectories(vector_run)
 
 
 # ----------------------------------------------------------------------------- refused steps
@@ -516,35 +606,48 @@ def test_refused_vector_steps_change_nothing(face_case):
 
 
 # ----------------------------------------------------------------------------- render
-def check_picture(mode: str, picture: Any) -> None:
-    if mode == "ansi":
+def check_picture(mode: str, picture: Any, printed: str = "") -> None:
+    if mode == "human":  # printed as text, nothing returned
+        assert picture is None and printed.strip()
+    elif mode == "ansi":
         assert isinstance(picture, str) and picture
     else:
         assert isinstance(picture, np.ndarray) and picture.dtype == np.uint8
         assert picture.ndim == 3 and picture.shape[2] == 3 and min(picture.shape[:2]) > 0
 
 
-@pytest.mark.parametrize("mode", ["ansi", "rgb_array"])
-def test_render(game_case, mode):
+@pytest.mark.parametrize("mode", ["ansi", "rgb_array", "human"])
+def test_render(game_case, mode, capsys):
     case = game_case
     env = case.parallel(render_mode=mode)
     env.reset(seed=0)
-    check_picture(mode, env.render())
+    check_picture(mode, env.render(), capsys.readouterr().out)
     rng = np.random.default_rng(0)
     env.step({a: case.sample(env.action_space(a), rng) for a in env.agents})
-    check_picture(mode, env.render())
+    if mode == "human":  # human mode draws on every reset and step by itself
+        assert capsys.readouterr().out.strip()
+    check_picture(mode, env.render(), capsys.readouterr().out)
     assert case.parallel().render() is None  # render_mode=None draws nothing
+    assert not capsys.readouterr().out
 
 
-@pytest.mark.parametrize("mode", ["ansi", "rgb_array"])
-def test_face_render(face_case, mode):
+@pytest.mark.parametrize("mode", ["ansi", "rgb_array", "human"])
+def test_face_render(face_case, mode, capsys):
     focal = make_focal(face_case, render_mode=mode)
     focal.reset(seed=0)
     focal.step(focal.action_space.sample())
-    check_picture(mode, focal.render())
+    capsys.readouterr()
+    check_picture(mode, focal.render(), capsys.readouterr().out)
     vec = make_vector(face_case, render_mode=mode)
     vec.reset(seed=0)
-    check_picture(mode, vec.render())
+    capsys.readouterr()
+    check_picture(mode, vec.render(), capsys.readouterr().out)
+
+
+def test_pettingzoo_render_test(game_case, capsys):
+    """PettingZoo's own render test, in every mode the game declares (human included)."""
+    render_test(partial(game_case.module.env, **game_case.kwargs))
+    assert capsys.readouterr().out  # human mode printed
 
 
 # ----------------------------------------------------------------------------- coverage
@@ -552,7 +655,8 @@ GAME_TESTS = (
     test_the_population_group_is_the_faces_default, test_parallel_api, test_aec_api,
     test_max_cycles_and_state, test_pettingzoo_seed_tests, test_pettingzoo_make,
     test_spaces_are_cached_and_metadata_names_the_game, test_multi_step_determinism,
-    test_parallel_face_equals_core, test_render,
+    test_parallel_face_equals_core, test_render, test_pettingzoo_render_test,
+    test_observations_belong_to_the_caller,
 )
 FACE_TESTS = (
     test_gymnasium_check_env, test_make_vec_and_autoreset, test_vector_face_equals_core,

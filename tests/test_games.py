@@ -13,6 +13,7 @@ import itertools
 
 import numpy as np
 import pytest
+from gymnasium import spaces
 
 from populace.envs import contribution_v0, matrix_v0
 from populace.envs.equilibrium import best_reply_path, exploitability, symmetric_equilibria
@@ -275,13 +276,15 @@ def test_contribution_distance_is_expected_gap_to_8():
 
 
 # ----------------------------------------------------------------------------- observations
-def test_observe_none_is_always_zero():
+def test_observe_none_is_a_constant_box():
     env = contribution_v0.parallel_env(n_agents=3, observe="none")
+    assert env.observation_space("agent_0") == spaces.Box(0.0, 1.0, (1,), np.float32)
     observations, _ = env.reset(seed=0)
-    assert all(int(o) == 0 for o in observations.values())
+    one = np.ones(1, np.float32)
+    assert all(np.array_equal(o, one) for o in observations.values())
     observations = env.step({"agent_0": 3, "agent_1": 4, "agent_2": 5})[0]
-    assert all(int(o) == 0 and env.observation_space(a).contains(o)
-               for a, o in observations.items())
+    assert all(np.array_equal(o, one) and o.dtype == np.float32
+               and env.observation_space(a).contains(o) for a, o in observations.items())
 
 
 def test_observe_population_is_previous_round_frequencies():

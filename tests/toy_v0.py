@@ -76,7 +76,7 @@ class ToyCore(PopulationCore):
     | `n_agents`    | int       | 4       | number of followers (≥ 1)                          |
     | `boundary`    | float     | 3.0     | the leader's \\|x\\| that ends the episode, in (0, 8] |
     | `max_cycles`  | int       | 25      | rounds per episode                                 |
-    | `render_mode` | str, None | None    | `"ansi"` (one line) or `"rgb_array"` (the arena)   |
+    | `render_mode` | str, None | None    | `"ansi"`/`"human"` (one line), `"rgb_array"` (arena) |
 
     >>> core = ToyCore(n_agents=2)
     >>> observations = core.reset(seed=0)
@@ -91,7 +91,9 @@ class ToyCore(PopulationCore):
     * v0: Initial version.
     """
 
-    metadata = {"name": "toy_v0", "render_modes": ["rgb_array", "ansi"], "render_fps": 4}
+    metadata = {
+        "name": "toy_v0", "render_modes": ["rgb_array", "ansi", "human"], "render_fps": 4
+    }
     population_keyword = "n_agents"
     population_group = "follower"  # the first group, so the faces' default
 

@@ -228,7 +228,8 @@ class RunFolder:
             )
             raise ValueError(
                 f"cannot resume the run in {self.path}: it was started with a different "
-                f"configuration ({details}); use another out_dir or pass overwrite=True"
+                f"configuration ({details}); use another out_dir or pass overwrite=True "
+                "(populace train: another --out, or --overwrite)"
             )
 
     def write_config(self, config: dict[str, Any]) -> None:
@@ -271,7 +272,7 @@ def open_run_folder(
         if not overwrite:
             raise ValueError(
                 f"out_dir {folder.path} already holds a run; pass resume=True to continue it "
-                "or overwrite=True to replace it"
+                "or overwrite=True to replace it (populace train: --resume or --overwrite)"
             )
         folder.clear()
     remove_temporaries(folder.checkpoint_dir)

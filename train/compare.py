@@ -7,15 +7,18 @@ curves, a figure of their seed means, and prints a table.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import importlib
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from populace.train.reproduce import (
+    NO_FIGURES,
     Curve,
     Job,
+    files_line,
     mean_curves,
     plot_curves,
     run_jobs,
@@ -35,25 +38,70 @@ class Comparison:
     seconds: float  # mean wall time of one run
 
 
+@dataclass
+class Comparisons:
+    """What :func:`compare` measured and wrote."""
+
+    rows: list[Comparison]
+    files: list[Path] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+    def text(self, width: int = 100) -> str:
+        """The table, the files written and any notes."""
+        lines = [comparison_table(self.rows), files_line(self.files, width), *self.notes]
+        return "\n".join(line for line in lines if line)
+
+
 def compare(
     game: str, learners: list[str], *, seeds: int, rounds: int, window: int,
     game_kwargs: dict[str, Any], out_dir: Path, workers: int | None = None,
-) -> list[Comparison]:
-    """Train every learner with ``seeds`` seeds on ``game``; write CSV and PNG to ``out_dir``."""
+    progress: bool | None = None,
+) -> Comparisons:
+    """Train every learner with ``seeds`` seeds on ``game``; write CSV and PNG to ``out_dir``.
+
+    The game's keywords and the learners are checked before any run starts.
+    """
     if not learners:
         raise ValueError("compare needs at least one learner")
     if seeds < 1:
         raise ValueError(f"seeds must be >= 1, got {seeds}")
+    check_learners(game, learners, game_kwargs)
     jobs = [Job(name, game, game_kwargs, name, {}, rounds, window, seed)
             for name in learners for seed in range(seeds)]
-    curves = run_jobs(jobs, workers)
+    curves = run_jobs(jobs, workers, progress=progress)
     out_dir.mkdir(parents=True, exist_ok=True)
-    write_curves_csv(curves, out_dir / "compare.csv")
     means = mean_curves(curves)
-    plot_curves(means, out_dir / "compare.png", f"{game}: {', '.join(learners)}",
-                ylabel="distance from equilibrium")
-    return [_summarize(name, [c for c in curves if c.job.label == name], means[name])
+    files = [write_curves_csv(curves, out_dir / "compare.csv")]
+    n_agents = game_kwargs.get("n_agents")
+    title = (f"{game}{f' (N={n_agents})' if n_agents else ''}: {', '.join(learners)}, "
+             f"mean of {seeds} seed{'s' if seeds > 1 else ''}")
+    figure = plot_curves(means, out_dir / "compare.png", title,
+                         ylabel="distance from equilibrium")
+    rows = [_summarize(name, [c for c in curves if c.job.label == name], means[name])
             for name in learners]
+    if figure is None:
+        return Comparisons(rows, files, [NO_FIGURES])
+    return Comparisons(rows, [*files, figure])
+
+
+def check_learners(game: str, learners: list[str], game_kwargs: dict[str, Any]) -> None:
+    """Raise now what the runs would raise later: an unknown game or game keyword, an
+    unknown learner, a baseline without its extra installed."""
+    from populace.agents import BASELINES, make_learner
+    from populace.envs.registry import make_core
+
+    core = make_core(game, **game_kwargs)
+    for name in learners:
+        if name not in BASELINES:
+            make_learner(name, core, seed=0)
+            continue
+        try:  # import only: building a network here would start torch before the workers fork
+            importlib.import_module("populace.agents.sb3_learner")
+        except ImportError as error:
+            raise ImportError(
+                f"learner {name!r} needs the baselines extra: pip install 'populace[baselines]' "
+                f"({error})"
+            ) from None
 
 
 def _summarize(

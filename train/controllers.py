@@ -57,7 +57,7 @@ class Controller:
                 truncated=step.truncated,
                 extras={
                     name: core.learner_extra(name, g, step.observations[g])
-                    for name in self.learner.extras
+                    for name in getattr(self.learner, "extras", ())
                 },
             )
             for g in self.groups
@@ -95,7 +95,7 @@ def controllers_for(core: PopulationCore, learner: Any) -> list[Controller]:
             raise ValueError(f"{type(each).__name__} controls one group; it was given {groups}")
         for group in groups:
             _check_fit(core, each, group, name)
-        for extra in each.extras:
+        for extra in getattr(each, "extras", ()):
             if extra not in core.learner_extras():
                 core.learner_extra(extra, groups[0], None)  # raises the game's own explanation
         controllers.append(Controller(each, tuple(each.groups) if multi else groups, multi))

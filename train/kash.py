@@ -66,6 +66,7 @@ FEW_THOUSAND = 2500  # fig1: N=100 is near the exploration floor by then (runs: 
 REGRET_QUICKLY = 1500  # fig1: regret matching has halved uniform play's distance by then
 FIG2_EARLIEST = 7000  # fig2: "≈20,000 rounds" means it settles no sooner than this
 FIG2_RATIO = (3.0, 40.0)  # fig2: "on the order of ten times longer"
+FIG2_PAPER = 20000  # fig2: KFH's "approximately 20,000 rounds", drawn in the figure
 SEVERAL = 3.0  # statistics: "several times faster"
 
 
@@ -104,15 +105,17 @@ def _reach_text(reached: int | None) -> str:
 
 
 def _saver(
-    stem: str, title: str, epsilon: float, skip: str = ""
-) -> Callable[[list[Curve], Path], list[Path]]:
-    """A ``save`` writing ``stem``.csv and ``stem``.png, without labels that start with ``skip``."""
+    stem: str, title: str, epsilon: float, skip: str = "", marks: dict[str, float] | None = None
+) -> Callable[[list[Curve], Path], list[Path | None]]:
+    """A ``save`` writing ``stem``.csv and ``stem``.png (with the exploration floor and the
+    paper's reference rounds ``marks``), without labels that start with ``skip``."""
 
-    def save(curves: list[Curve], out_dir: Path) -> list[Path]:
+    def save(curves: list[Curve], out_dir: Path) -> list[Path | None]:
         kept = [c for c in curves if not (skip and c.job.label.startswith(skip))]
         return [
             write_curves_csv(kept, out_dir / f"{stem}.csv"),
-            plot_curves(mean_curves(kept), out_dir / f"{stem}.png", title, floor=floor(epsilon)),
+            plot_curves(mean_curves(kept), out_dir / f"{stem}.png", title, floor=floor(epsilon),
+                        marks=marks),
         ]
 
     return save
@@ -294,7 +297,8 @@ REPRODUCTIONS = {
         Reproduction(
             "kash-fig2", "KFH Fig. 2: contribution game, random matching", fig2_jobs,
             fig2_claims, _saver("kash-fig2", "Contribution game, random matching (KFH Fig. 2)",
-                                FIG2_STAGE["epsilon"], skip="fig1"),
+                                FIG2_STAGE["epsilon"], skip="fig1",
+                                marks={"KFH: converges in ≈20,000 rounds": FIG2_PAPER}),
         ),
         Reproduction(
             "kash-statistics", "KFH §4: random matching with population statistics",

@@ -73,15 +73,15 @@ def congestion_jobs(quick: bool, seed: int) -> list[Job]:
     return jobs
 
 
-def save_congestion(curves: list[Curve], out_dir: Path) -> list[Path]:
+def save_congestion(curves: list[Curve], out_dir: Path) -> list[Path | None]:
     """The CSV of every run and one figure per mechanism."""
     means = mean_curves(curves)
-    files = [write_curves_csv(curves, out_dir / "kash-congestion.csv")]
+    files: list[Path | None] = [write_curves_csv(curves, out_dir / "kash-congestion.csv")]
     for mechanism in MECHANISMS:
         picked = {k: v for k, v in means.items() if f" {mechanism} " in k}
         files.append(plot_curves(
             picked, out_dir / f"kash-congestion-{mechanism}.png",
-            f"Congestion game, {mechanism.upper()} cost sharing",
+            f"Congestion game, {mechanism.upper()} cost sharing (KFH §4)",
             floor=exploration_floor(mechanism, 100, STAGE["epsilon"]),
             ylabel="distance from equilibrium  Σ ρ(a)|a − q*|",
         ))

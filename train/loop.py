@@ -36,6 +36,7 @@ from typing import Any
 from populace.envs.faces import unwrap_core
 from populace.envs.focal import FocalEnv
 from populace.envs.policies import OtherGroups, role_policies_for
+from populace.jsonable import to_json
 from populace.train.callbacks import CSVLogger, as_callbacks, call_hook, write_metrics_csv
 from populace.train.checkpoint import RunFolder, load_checkpoint, open_run_folder, run_config
 from populace.train.checks import check_arguments
@@ -63,6 +64,7 @@ def train(
     progress: bool | None = None,
     overwrite: bool = False,
     keep_checkpoints: int | None = 2,
+    notes: dict[str, Any] | None = None,
 ) -> TrainResult:
     """Train ``learner`` on ``env`` for a budget of ``rounds`` or of ``episodes``.
 
@@ -92,6 +94,9 @@ def train(
             terminal once the run has lasted a second.
         overwrite: replace a previous run in ``out_dir`` instead of refusing to.
         keep_checkpoints: how many of the newest checkpoints to keep (None: all).
+        notes: JSON-able facts about the run that ``config.json`` keeps under ``"notes"``
+            for the caller (``populace train`` keeps its arguments there to resume from);
+            not compared on resume, and replaced by the resuming call's.
     """
     unit, budget = _budget(rounds, episodes)
     check_arguments(unit, budget, seed, window, checkpoint_every, out_dir, resume, overwrite,
@@ -111,6 +116,10 @@ def train(
     config = run_config(core, controllers, fixed_groups=tuple(fixed.policies), seed=seed,
                         unit=unit, budget=budget, window=window,
                         checkpoint_every=checkpoint_every)
+    if notes is not None:
+        if not isinstance(notes, dict):
+            raise TypeError(f"notes must be a dict, got {type(notes).__name__}")
+        config["notes"] = to_json(notes)
     folder = open_run_folder(out_dir, config, resume=resume, overwrite=overwrite,
                              keep=keep_checkpoints, resume_keys=RESUME_KEYS)
     runner = Runner(core, controllers, fixed, window, unit, folder, checkpoint_every)

@@ -1,8 +1,9 @@
 """Paper reproductions: run many seeded training jobs, draw the figure, check the paper's claims.
 
 A reproduction returns a :class:`Report` whose table puts what the paper says beside what we
-measured, and whether the claim holds. ``populace reproduce NAME [--quick]`` prints that table
-and exits non-zero if a claim fails, which is how the ``--quick`` forms run in CI.
+measured, and whether the claim holds. ``populace reproduce NAME [--quick]`` writes that table
+to ``NAME-claims.md``, prints it narrowed to the terminal (:meth:`Report.text`), and exits
+non-zero if a claim fails, which is how the ``--quick`` forms run in CI.
 
 The claims are checked by a pure function of the seed-averaged curves, apart from running the
 jobs, so that tests can feed it any curves: fed those of players that do not learn, every
@@ -13,13 +14,22 @@ from __future__ import annotations
 
 import csv
 import os
+import sys
+import textwrap
 from collections.abc import Callable
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
+
+from populace.train.progress import make_bar, redraw
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
+
+NO_FIGURES = "figures skipped: matplotlib is not installed (pip install 'populace[plot]')"
 
 
 @dataclass(frozen=True)
@@ -68,12 +78,14 @@ class Report:
     name: str
     claims: list[Claim]
     files: list[Path] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
 
     @property
     def holds(self) -> bool:
         return all(c.holds for c in self.claims)
 
     def table(self) -> str:
+        """The claims as a Markdown table (wide: ``populace reproduce`` writes it to a file)."""
         lines = [
             f"## {self.name}",
             "",
@@ -82,8 +94,37 @@ class Report:
         ]
         lines += [f"| {c.claim} | {c.paper} | {c.ours} | {'yes' if c.holds else 'NO'} |"
                   for c in self.claims]
-        lines += ["", *(f"wrote {path}" for path in self.files)]
         return "\n".join(lines)
+
+    def text(self, width: int = 100) -> str:
+        """The claims, the files written and any notes, wrapped to ``width`` columns."""
+        held = sum(c.holds for c in self.claims)
+        lines = [f"{self.name}: {held} of {len(self.claims)} claims hold"]
+        for claim in self.claims:
+            lines.append(wrap(claim.claim, width, first=" yes  " if claim.holds else " NO   ",
+                              rest="      "))
+            lines.append(wrap(claim.paper, width, first="        paper: ", rest=" " * 15))
+            lines.append(wrap(claim.ours, width, first="        ours:  ", rest=" " * 15))
+        lines += [files_line(self.files, width), *(wrap(note, width) for note in self.notes)]
+        return "\n".join(line for line in lines if line)
+
+
+def wrap(text: str, width: int, first: str = "", rest: str = "  ") -> str:
+    """``text`` wrapped to ``width`` columns, without breaking words or paths."""
+    return textwrap.fill(text, width, initial_indent=first, subsequent_indent=rest,
+                         break_long_words=False, break_on_hyphens=False)
+
+
+def files_line(files: list[Path], width: int) -> str:
+    """``wrote DIR/: a.csv, b.png`` for files that share a folder, else each path."""
+    if not files:
+        return ""
+    folders = {path.parent for path in files}
+    if len(folders) == 1:
+        text = f"wrote {folders.pop()}{os.sep}: " + ", ".join(path.name for path in files)
+    else:
+        text = "wrote " + ", ".join(str(path) for path in files)
+    return wrap(text, width)
 
 
 @dataclass(frozen=True)
@@ -96,23 +137,32 @@ class Reproduction:
         jobs: ``jobs(quick, seed)``, the seeded runs; runs that share a label are averaged.
         claims: ``claims(means, quick)``, the paper's claims checked against the seed-averaged
             curves (:data:`Means`) and nothing else.
-        save: ``save(curves, out_dir)`` writes the CSV and figures and returns their paths.
+        save: ``save(curves, out_dir)`` writes the CSV and figures and returns their paths
+            (None for a figure skipped because matplotlib is missing).
     """
 
     name: str
     summary: str
     jobs: Callable[[bool, int], list[Job]]
     claims: Callable[[Means, bool], list[Claim]]
-    save: Callable[[list[Curve], Path], list[Path]]
+    save: Callable[[list[Curve], Path], list[Path | None]]
 
     def run(
-        self, *, quick: bool, out_dir: Path, seed: int = 0, workers: int | None = None
+        self, *, quick: bool, out_dir: Path, seed: int = 0, workers: int | None = None,
+        progress: bool | None = None,
     ) -> Report:
-        """Run the jobs, write the files and check the claims."""
+        """Run the jobs, write the files (and ``<name>-claims.md``) and check the claims."""
         out_dir.mkdir(parents=True, exist_ok=True)
-        curves = run_jobs(self.jobs(quick, seed), workers)
-        files = self.save(curves, out_dir)
-        return Report(self.name, self.claims(mean_curves(curves), quick), files)
+        curves = run_jobs(self.jobs(quick, seed), workers, progress=progress)
+        saved = self.save(curves, out_dir)
+        report = Report(self.name, self.claims(mean_curves(curves), quick),
+                        [path for path in saved if path is not None])
+        claims_file = out_dir / f"{self.name}-claims.md"
+        claims_file.write_text(report.table() + "\n", encoding="utf-8")
+        report.files.append(claims_file)
+        if None in saved:
+            report.notes.append(NO_FIGURES)
+        return report
 
 
 def run_job(job: Job) -> Curve:
@@ -131,13 +181,59 @@ def run_job(job: Job) -> Curve:
                  result.timings.seconds)
 
 
-def run_jobs(jobs: list[Job], workers: int | None = None) -> list[Curve]:
-    """Run jobs in parallel processes (one per core by default), results in job order."""
+def run_jobs(
+    jobs: list[Job], workers: int | None = None, *, progress: bool | None = None
+) -> list[Curve]:
+    """Run jobs in parallel processes (one per core by default), results in job order.
+
+    A bar on stderr counts the finished runs; ``progress`` as in :func:`~populace.train.train`
+    (None: only on a terminal, once the runs have taken a second). Each worker process keeps
+    torch to one thread (:func:`one_thread_each`), so that the workers share the cores instead
+    of all of them spreading over every core.
+    """
     workers = workers or min(len(jobs), os.cpu_count() or 1)
-    if workers <= 1:
-        return [run_job(job) for job in jobs]
-    with ProcessPoolExecutor(max_workers=workers) as pool:
-        return list(pool.map(run_job, jobs))
+    bar = make_bar(len(jobs), unit="run", force=progress)
+    try:
+        if workers <= 1:
+            curves = []
+            for job in jobs:
+                curves.append(run_job(job))
+                bar.update()
+            return curves
+        with ProcessPoolExecutor(max_workers=workers, initializer=one_thread_each) as pool:
+            futures = [pool.submit(run_job, job) for job in jobs]
+            try:
+                pending = set(futures)
+                while pending:  # wake up now and then, so the bar shows time passing
+                    done, pending = wait(pending, timeout=0.5, return_when=FIRST_COMPLETED)
+                    for future in done:
+                        future.result()  # a failed run stops the rest
+                    if done:
+                        bar.update(len(done))
+                    else:
+                        redraw(bar)
+            except BaseException:
+                for future in futures:
+                    future.cancel()
+                raise
+            return [future.result() for future in futures]
+    finally:
+        bar.close()
+
+
+def one_thread_each() -> None:
+    """Limit torch (and OpenMP/MKL) to one thread in a worker process.
+
+    Several workers each running torch's default of one thread per core oversubscribe the
+    machine: two PPO workers of two threads each took 4 to 10 times longer on two cores. The
+    environment variables reach a torch the worker imports later; torch itself is only touched
+    if the parent process had already imported it.
+    """
+    for name in ("OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+        os.environ[name] = "1"
+    torch = sys.modules.get("torch")
+    if torch is not None:
+        torch.set_num_threads(1)
 
 
 def mean_curves(curves: list[Curve]) -> Means:
@@ -207,28 +303,80 @@ def write_curves_csv(curves: list[Curve], path: Path) -> Path:
 
 
 def plot_curves(
-    means: Means, path: Path, title: str,
-    floor: float | None = None, ylabel: str = "distance from equilibrium  Σ ρ(a)|a − 8|",
-) -> Path:
-    """Distance from equilibrium against rounds, one line per label."""
-    try:
-        import matplotlib
+    means: Means, path: Path, title: str, *, floor: float | None = None,
+    ylabel: str = "distance from equilibrium  Σ ρ(a)|a − 8|",
+    marks: dict[str, float] | None = None,
+) -> Path | None:
+    """Save :func:`curves_figure` to ``path``; None, and nothing written, without matplotlib."""
+    if not have_matplotlib():
+        return None
+    figure = curves_figure(means, title, floor=floor, ylabel=ylabel, marks=marks)
+    figure.savefig(path, dpi=120)
+    return path
 
-        matplotlib.use("Agg")
-        import matplotlib.pyplot as plt
-    except ImportError as error:  # pragma: no cover - depends on the install
-        raise ImportError("figures need matplotlib: pip install 'populace[plot]'") from error
-    fig, ax = plt.subplots(figsize=(9, 4.2))
+
+def have_matplotlib() -> bool:
+    """Whether figures can be drawn (matplotlib is the ``plot`` extra)."""
+    try:
+        import matplotlib  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+def curves_figure(
+    means: Means, title: str, *, floor: float | None = None,
+    ylabel: str = "distance from equilibrium  Σ ρ(a)|a − 8|",
+    marks: dict[str, float] | None = None,
+) -> Figure:
+    """Distance from equilibrium against rounds, one line per label, with plain tick labels:
+    on a log scale (0.1, 0.2, 0.3, 0.5, 1, ...) when the values span a factor of 4 or more.
+
+    Args:
+        floor: the exploration floor, drawn as a dotted horizontal line.
+        marks: ``{label: round}``, the paper's reference rounds, drawn as dashed vertical lines.
+    """
+    from matplotlib.figure import Figure
+    from matplotlib.ticker import FuncFormatter, ScalarFormatter
+
+    figure = Figure(figsize=(9, 4.2))
+    ax = figure.subplots()
     for label, (rounds, distance) in means.items():
         ax.plot(rounds, distance, label=label, linewidth=1.4)
     if floor is not None:
-        ax.axhline(floor, color="grey", linestyle=":", linewidth=1, label="exploration floor")
+        ax.axhline(floor, color="grey", linestyle=":", linewidth=1,
+                   label=f"exploration floor ({floor:.2f})")
+    for label, round_ in (marks or {}).items():
+        ax.axvline(round_, color="black", linestyle="--", linewidth=0.8, label=label)
+    ax.set_title(title)
     ax.set_xlabel("round")
     ax.set_ylabel(ylabel)
-    ax.set_yscale("log")
-    ax.set_title(title)
+    values = np.concatenate([d for _, d in means.values()] + [np.atleast_1d(floor or [])])
+    values = values[values > 0]
+    if len(values) and values.max() >= 4 * values.min():
+        ax.set_yscale("log")
+        ax.yaxis.set_major_formatter(FuncFormatter(_plain_log_label))
+        ax.yaxis.set_minor_formatter(FuncFormatter(_plain_log_label))
+    else:
+        plain = ScalarFormatter(useOffset=False)
+        plain.set_scientific(False)
+        ax.yaxis.set_major_formatter(plain)
+    ax.xaxis.set_major_formatter(FuncFormatter(lambda value, _: f"{value:,.0f}"))
+    ax.set_xlim(left=0)
     ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1.0))
-    fig.tight_layout()
-    fig.savefig(path, dpi=120)
-    plt.close(fig)
-    return path
+    figure.tight_layout()
+    return figure
+
+
+def _plain_log_label(value: float, _: Any = None) -> str:
+    """Label the log-scale ticks 1, 2, 3 and 5 times a power of ten, as plain numbers.
+
+    >>> [_plain_log_label(v) for v in (0.05, 0.07, 0.3, 1.0, 20.0)]
+    ['0.05', '', '0.3', '1', '20']
+    """
+    if value <= 0:
+        return ""
+    mantissa = value / 10 ** np.floor(np.log10(value))
+    if not any(np.isclose(mantissa, m) for m in (1, 2, 3, 5)):
+        return ""
+    return f"{value:g}"

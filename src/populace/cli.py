@@ -1,9 +1,17 @@
-"""The ``populace`` command: list, train, compare, reproduce, bench."""
+"""The ``populace`` command: list, train, compare, reproduce, bench.
+
+Every command that trains keeps its files under ``runs/`` unless told otherwise: ``train`` in
+``runs/train-<game>-<learner>-seed<seed>``, ``compare`` in ``runs/compare-<game>``,
+``reproduce`` in ``runs/<name>`` (``runs/<name>-quick``). Errors are one line,
+``populace <command>: error: ...``, with exit status 2.
+"""
 
 from __future__ import annotations
 
 import argparse
 import json
+import shlex
+import shutil
 import sys
 from pathlib import Path
 from typing import Any
@@ -12,15 +20,37 @@ import numpy as np
 
 from populace.envs.registry import GAMES, make_core
 
+# What `populace train` starts a run with when not told; a resumed run keeps its own.
+TRAIN_DEFAULTS: dict[str, Any] = {
+    "agents": 100, "rounds": 5000, "window": 250, "seed": 0, "env": {}, "learner_kw": {},
+    "checkpoint_every": None,
+}
+# Settings a run keeps for life (--rounds and --checkpoint-every may change on --resume).
+RUN_SETTINGS = {"game": "GAME", "learner": "--learner", "agents": "--agents", "env": "--env",
+                "learner_kw": "--learner-kw", "seed": "--seed", "window": "--window"}
+NOTES_KEY = "populace train"  # where config.json's notes keep the settings of a CLI run
+
 
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
         return int(args.handler(args) or 0)
-    except (ValueError, TypeError, FileExistsError, FileNotFoundError) as error:
+    except KeyboardInterrupt:
+        print(f"populace {args.command}: interrupted", file=sys.stderr)
+        return 130
+    except (ValueError, TypeError, ImportError, FileExistsError, FileNotFoundError) as error:
         print(f"populace {args.command}: error: {error}", file=sys.stderr)
         return 2
+
+
+class HelpFormatter(argparse.ArgumentDefaultsHelpFormatter):
+    """Adds "(default: ...)" to the help of every option whose default says something."""
+
+    def _get_help_string(self, action: argparse.Action) -> str | None:
+        if action.default is None or action.default is False or action.default == []:
+            return action.help
+        return super()._get_help_string(action)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -29,41 +59,76 @@ def build_parser() -> argparse.ArgumentParser:
     )
     commands = parser.add_subparsers(dest="command", required=True)
 
-    listing = commands.add_parser("list", help="games, learners and reproductions")
+    def command(name: str, summary: str) -> argparse.ArgumentParser:
+        return commands.add_parser(name, help=summary, description=summary,
+                                   formatter_class=HelpFormatter)
+
+    listing = command("list", "games, learners and reproductions")
     listing.set_defaults(handler=cmd_list)
 
-    train = commands.add_parser("train", help="train a learner population on a game")
-    train.add_argument("--learner", required=True, help="learner name (see `populace list`)")
-    _add_game_run_arguments(train, rounds=5000)
-    train.add_argument("--seed", type=int, default=0, help="seed for the game and learner")
-    train.add_argument("--out", type=Path, default=None,
-                       help="run folder: config, CSV, checkpoints")
-    train.add_argument("--checkpoint-every", type=int, default=None,
-                       help="rounds between checkpoints")
-    train.add_argument("--resume", action="store_true", help="continue the run in --out")
-    train.add_argument(
-        "--learner-kw", action="append", default=[], metavar="KEY=VALUE",
-        help="extra learner keyword, e.g. --learner-kw epsilon=0.01 (repeatable)",
-    )
+    train = command("train", "train a learner population on a game")
+    defaults = TRAIN_DEFAULTS
+    train.add_argument("game", nargs="?",
+                       help="game module, e.g. contribution_v0 (see `populace list`)")
+    train.add_argument("--learner", metavar="NAME", help="learner name (see `populace list`)")
+    train.add_argument("--agents", metavar="N", type=int,
+                       help=f"population size N (default: {defaults['agents']})")
+    train.add_argument("--rounds", metavar="N", type=int,
+                       help=f"rounds to reach (default: {defaults['rounds']}; with --resume: the "
+                       "run's, or more to extend it)")
+    train.add_argument("--window", metavar="N", type=int,
+                       help=f"rounds per metrics row (default: {defaults['window']})")
+    train.add_argument("--env", action="append", metavar="KEY=VALUE",
+                       help="extra game keyword, e.g. --env payoff=matching (repeatable; values "
+                       "are JSON or text)")
+    train.add_argument("--learner-kw", action="append", metavar="KEY=VALUE",
+                       help="extra learner keyword, e.g. --learner-kw epsilon=0.01 (repeatable)")
+    train.add_argument("--seed", metavar="N", type=int,
+                       help=f"seed of the game and the learner (default: {defaults['seed']})")
+    train.add_argument("--out", metavar="DIR", type=Path,
+                       help="run folder: config.json, metrics.csv, checkpoints (default: "
+                       "runs/train-GAME-LEARNER-seedSEED)")
+    train.add_argument("--checkpoint-every", metavar="N", type=int,
+                       help="rounds between checkpoints (one is always written at the end and "
+                       "on Ctrl-C)")
+    again = train.add_mutually_exclusive_group()
+    again.add_argument("--resume", action="store_true",
+                       help="continue the run in --out with the settings it was started with "
+                       "(from its config.json); give --rounds to extend it")
+    again.add_argument("--overwrite", action="store_true",
+                       help="replace the run already in --out")
     train.set_defaults(handler=cmd_train)
 
-    compare = commands.add_parser("compare", help="several learners, several seeds, one table")
-    compare.add_argument("--learners", required=True, help="comma-separated, e.g. stage,regret")
-    _add_game_run_arguments(compare, rounds=3000)
-    compare.add_argument("--seeds", type=int, default=3, help="runs per learner")
-    compare.add_argument("--out", type=Path, default=None, help="folder for CSV and PNG")
-    compare.add_argument("--workers", type=int, default=None, help="processes (default: cores)")
+    compare = command("compare", "several learners, several seeds, one table")
+    compare.add_argument("game", help="game module, e.g. contribution_v0 (see `populace list`)")
+    compare.add_argument("--learners", metavar="NAMES", required=True,
+                         help="comma-separated, e.g. stage,regret")
+    compare.add_argument("--agents", metavar="N", type=int, default=100, help="population size N")
+    compare.add_argument("--rounds", metavar="N", type=int, default=3000, help="rounds per run")
+    compare.add_argument("--window", metavar="N", type=int, default=250,
+                         help="rounds per metrics row")
+    compare.add_argument("--env", action="append", default=[], metavar="KEY=VALUE",
+                         help="extra game keyword, e.g. --env payoff=matching (repeatable)")
+    compare.add_argument("--seeds", metavar="N", type=int, default=3, help="runs per learner")
+    compare.add_argument("--out", metavar="DIR", type=Path,
+                         help="folder for compare.csv and compare.png (default: "
+                         "runs/compare-GAME)")
+    compare.add_argument("--workers", metavar="N", type=int,
+                         help="processes (default: one per core)")
     compare.set_defaults(handler=cmd_compare)
 
-    reproduce = commands.add_parser("reproduce", help="reproduce a paper's figure and claims")
+    reproduce = command("reproduce", "reproduce a paper's figure and claims")
     reproduce.add_argument("name", help="reproduction name (see `populace list`)")
     reproduce.add_argument("--quick", action="store_true", help="small CI-sized version")
-    reproduce.add_argument("--out", type=Path, default=None, help="folder for PNG and CSV")
-    reproduce.add_argument("--seed", type=int, default=0, help="base seed")
-    reproduce.add_argument("--workers", type=int, default=None, help="processes (default: cores)")
+    reproduce.add_argument("--out", metavar="DIR", type=Path,
+                           help="folder for the CSV, figures and NAME-claims.md (default: "
+                           "runs/NAME, or runs/NAME-quick with --quick)")
+    reproduce.add_argument("--seed", metavar="N", type=int, default=0, help="base seed")
+    reproduce.add_argument("--workers", metavar="N", type=int,
+                           help="processes (default: one per core)")
     reproduce.set_defaults(handler=cmd_reproduce)
 
-    bench = commands.add_parser("bench", help="throughput benchmarks (see benchmarks/)")
+    bench = command("bench", "throughput benchmarks (see benchmarks/)")
     from populace import bench as bench_module
 
     bench_module.add_arguments(bench)
@@ -71,69 +136,165 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _add_game_run_arguments(parser: argparse.ArgumentParser, *, rounds: int) -> None:
-    parser.add_argument("game", help="game module, e.g. contribution_v0 (see `populace list`)")
-    parser.add_argument("--agents", type=int, default=100, help="population size N")
-    parser.add_argument("--rounds", type=int, default=rounds, help="rounds per run")
-    parser.add_argument("--window", type=int, default=250, help="rounds per metrics row")
-    parser.add_argument(
-        "--env", action="append", default=[], metavar="KEY=VALUE",
-        help="extra game keyword, e.g. --env payoff=matching (repeatable; values are JSON or text)",
-    )
-
-
+# ------------------------------------------------------------------------------ list
 def cmd_list(args: argparse.Namespace) -> int:
     from populace.agents import BASELINES, LEARNERS
     from populace.train.reproductions import REPRODUCTIONS
 
     print("games (PettingZoo id | Gymnasium id):")
     for module, gym_name in GAMES.items():
-        print(f"  {module:24s} populace/{module:24s} populace/{gym_name}")
+        print(_entry(module, f"populace/{module} | populace/{gym_name}"))
     print("learners:")
     for name, cls in LEARNERS.items():
-        print(f"  {name:24s} {_summary(cls)}")
+        print(_entry(name, _summary(cls)))
     for name in BASELINES:
-        print(f"  {name:24s} Stable-Baselines3 {name.upper()}, one network shared by all agents "
-              "(needs the baselines extra)")
+        print(_entry(name, f"Stable-Baselines3 {name.upper()}, one network shared by all "
+                           "agents (needs the baselines extra)"))
     print("reproductions:")
     for name, reproduction in REPRODUCTIONS.items():
-        print(f"  {name:24s} {reproduction.summary}")
+        print(_entry(name, reproduction.summary))
     return 0
 
 
+def _entry(name: str, text: str) -> str:
+    from populace.train.reproduce import wrap
+
+    return wrap(text, terminal_width(), first=f"  {name:22s}  ", rest=" " * 26)
+
+
+# ------------------------------------------------------------------------------ train
 def cmd_train(args: argparse.Namespace) -> int:
     from populace.agents import make_learner
     from populace.train import train
+    from populace.train.reproduce import wrap
 
-    env_kwargs = {"n_agents": args.agents, **parse_keywords(args.env, "--env")}
-    core = make_core(args.game, **env_kwargs)
-    seeds = np.random.SeedSequence(args.seed).generate_state(2)
-    learner = make_learner(
-        args.learner, core, seed=int(seeds[1]), **parse_keywords(args.learner_kw, "--learner-kw")
-    )
-    result = train(
-        core, learner, rounds=args.rounds, seed=int(seeds[0]), window=args.window,
-        out_dir=args.out, checkpoint_every=args.checkpoint_every, resume=args.resume,
-    )
-    print(result.summary())
+    given = _given_settings(args)
+    if args.resume:
+        out = args.out or _default_run_dir(given)
+        settings = _resumed_settings(out, given)
+    else:
+        missing = [flag for key, flag in (("game", "a game"), ("learner", "--learner"))
+                   if key not in given]
+        if missing:
+            raise ValueError(f"give {' and '.join(missing)}, e.g. `populace train "
+                             "contribution_v0 --learner stage`, or --resume --out DIR")
+        settings = {**TRAIN_DEFAULTS, **given}
+        out = args.out or _default_run_dir(settings)
+    check_run_settings(settings)
+    core = make_core(settings["game"], n_agents=settings["agents"], **settings["env"])
+    env_seed, learner_seed = np.random.SeedSequence(settings["seed"]).generate_state(2)
+    learner = make_learner(settings["learner"], core, seed=int(learner_seed),
+                           **settings["learner_kw"])
+    try:
+        result = train(
+            core, learner, rounds=settings["rounds"], seed=int(env_seed),
+            window=settings["window"], out_dir=out, checkpoint_every=settings["checkpoint_every"],
+            resume=args.resume, overwrite=args.overwrite, notes={NOTES_KEY: settings},
+        )
+    except KeyboardInterrupt:
+        print(_interrupted(out, settings["rounds"]), file=sys.stderr)
+        return 130
+    print(wrap(result.summary(), terminal_width()))
     return 0
 
 
+def _given_settings(args: argparse.Namespace) -> dict[str, Any]:
+    """The settings typed on the command line (keyword lists parsed), and no others."""
+    given = {
+        "game": args.game, "learner": args.learner, "agents": args.agents,
+        "rounds": args.rounds, "window": args.window, "seed": args.seed,
+        "checkpoint_every": args.checkpoint_every,
+        "env": None if args.env is None else parse_keywords(args.env, "--env"),
+        "learner_kw": (None if args.learner_kw is None
+                       else parse_keywords(args.learner_kw, "--learner-kw")),
+    }
+    return {key: value for key, value in given.items() if value is not None}
+
+
+def _default_run_dir(settings: dict[str, Any]) -> Path:
+    """``runs/train-<game>-<learner>-seed<seed>``, the folder of a run started without --out."""
+    if "game" not in settings or "learner" not in settings:
+        raise ValueError("--resume needs --out DIR (the run folder), or the game and "
+                         "--learner of a run in its default folder")
+    seed = settings.get("seed", TRAIN_DEFAULTS["seed"])
+    return Path("runs") / f"train-{settings['game']}-{settings['learner']}-seed{seed}"
+
+
+def _resumed_settings(out: Path, given: dict[str, Any]) -> dict[str, Any]:
+    """The settings the run in ``out`` was started with, updated by what ``given`` may change."""
+    from populace.train.checkpoint import CONFIG_FILE, read_json
+
+    config_path = out / CONFIG_FILE
+    if not config_path.is_file():
+        why = "no such folder" if not out.exists() else f"no {CONFIG_FILE} there"
+        raise ValueError(f"--resume: there is no run to resume in {out} ({why})")
+    saved = read_json(config_path).get("notes", {}).get(NOTES_KEY)
+    if saved is None:
+        raise ValueError(
+            f"--resume: the run in {out} was not started by `populace train`; continue it "
+            "with train(..., resume=True) in Python"
+        )
+    changed = [key for key in RUN_SETTINGS if key in given and given[key] != saved.get(key)]
+    if changed:
+        details = ", ".join(
+            f"{RUN_SETTINGS[key]} {_shown(given[key])} (the run's: {_shown(saved.get(key))})"
+            for key in changed
+        )
+        raise ValueError(
+            f"--resume continues the run in {out} as it was started, but {details}; leave "
+            "them out to resume, or start a new run with another --out or with --overwrite"
+        )
+    return {**TRAIN_DEFAULTS, **saved, **given}
+
+
+def _shown(value: Any) -> str:
+    if isinstance(value, dict):
+        return " ".join(f"{key}={json.dumps(item)}" for key, item in value.items()) or "none"
+    return str(value)
+
+
+def check_run_settings(settings: dict[str, Any]) -> None:
+    """Refuse what the game or the loop would silently accept."""
+    if "n_agents" in settings["env"]:
+        raise ValueError(
+            f"set the population size with --agents, not --env n_agents="
+            f"{settings['env']['n_agents']}"
+        )
+    if settings["window"] > settings["rounds"]:
+        raise ValueError(
+            f"--window {settings['window']} is longer than --rounds {settings['rounds']}: "
+            "no metrics row would be recorded"
+        )
+
+
+def _interrupted(out: Path, rounds: int) -> str:
+    from populace.train.checkpoint import RunFolder
+
+    latest = RunFolder(out).latest()
+    saved = f"saved at round {latest[0]:,} of {rounds:,}" if latest else "nothing saved yet"
+    return (f"populace train: interrupted; {saved} in {out}; resume with: "
+            f"populace train --resume --out {shlex.quote(str(out))}")
+
+
+# ------------------------------------------------------------------------------ compare
 def cmd_compare(args: argparse.Namespace) -> int:
-    from populace.train.compare import compare, comparison_table
+    from populace.train.compare import compare
 
     if args.game not in GAMES:
         raise ValueError(f"unknown game {args.game!r}; choose from {sorted(GAMES)}")
+    env = parse_keywords(args.env, "--env")
+    check_run_settings({"env": env, "window": args.window, "rounds": args.rounds})
     learners = [name for name in args.learners.split(",") if name]
-    rows = compare(
+    result = compare(
         args.game, learners, seeds=args.seeds, rounds=args.rounds, window=args.window,
-        game_kwargs={"n_agents": args.agents, **parse_keywords(args.env, "--env")},
+        game_kwargs={"n_agents": args.agents, **env},
         out_dir=args.out or Path("runs") / f"compare-{args.game}", workers=args.workers,
     )
-    print(comparison_table(rows))
+    print(result.text(terminal_width()))
     return 0
 
 
+# ------------------------------------------------------------------------------ reproduce
 def cmd_reproduce(args: argparse.Namespace) -> int:
     from populace.train.reproductions import REPRODUCTIONS
 
@@ -143,10 +304,11 @@ def cmd_reproduce(args: argparse.Namespace) -> int:
     report = REPRODUCTIONS[args.name].run(
         quick=args.quick, out_dir=out, seed=args.seed, workers=args.workers
     )
-    print(report.table())
+    print(report.text(terminal_width()))
     return 0 if report.holds else 1
 
 
+# ------------------------------------------------------------------------------ helpers
 def parse_keywords(pairs: list[str], flag: str) -> dict[str, Any]:
     """``["payoff=matching", "epsilon=0.01"]`` -> ``{"payoff": "matching", "epsilon": 0.01}``."""
     keywords: dict[str, Any] = {}
@@ -159,6 +321,11 @@ def parse_keywords(pairs: list[str], flag: str) -> dict[str, Any]:
         except json.JSONDecodeError:
             keywords[key] = text
     return keywords
+
+
+def terminal_width() -> int:
+    """Columns to fit printed text to (``COLUMNS`` if set, else the terminal's, else 80)."""
+    return shutil.get_terminal_size().columns
 
 
 def _summary(obj: Any) -> str:
