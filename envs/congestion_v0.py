@@ -1,4 +1,5 @@
-"""Congestion game with cost sharing (Kash, Friedman & Halpern 2011, §4; Greenwald et al. 2001).
+"""Congestion game with cost sharing (Kash, Friedman & Halpern, AAMAS 2009, §4; Greenwald et
+al. 2001).
 
 | Import             | `from populace.envs import congestion_v0`            |
 |--------------------|------------------------------------------------------|
@@ -169,7 +170,7 @@ class CongestionCore(AnonymousGameCore):
     x_i = q_i·C(s)/s; with `mechanism="serial"` (Moulin & Shenker 1992) agents pay in order of
     demand, each sharing the cost increments caused by demands up to its own equally with all
     agents demanding at least as much, so no agent pays for the excess of larger demanders.
-    Both are budget balanced (Σ x_i = C(s)). Kash, Friedman & Halpern (JAIR 2011, §4) tested
+    Both are budget balanced (Σ x_i = C(s)). Kash, Friedman & Halpern (AAMAS 2009, §4) tested
     stage learners on this game with both mechanisms, taken from Greenwald, Friedman & Shenker
     (2001), where serial cost sharing makes the game dominance solvable and learning converge
     more reliably than under ACP. The population-wide form, C(s) = s²/N and the constants are

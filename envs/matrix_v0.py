@@ -1,4 +1,5 @@
-"""Symmetric two-player matrix games played by a population (Kash, Friedman & Halpern 2011, §4).
+"""Symmetric two-player matrix games played by a population (Kash, Friedman & Halpern,
+AAMAS 2009, §4).
 
 | Import             | `from populace.envs import matrix_v0`                 |
 |--------------------|-------------------------------------------------------|
