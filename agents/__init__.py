@@ -2,7 +2,8 @@
 
 ``make_learner(name, core, group=...)`` builds any of them for one group of a game through the
 learner's own :meth:`~populace.agents.base.Learner.for_game`, which fills in what depends on
-the game (sizes, spaces, regret matching's μ from the payoff bounds).
+the game (sizes, spaces, regret matching's μ from the payoff bounds, smooth Q-learning's
+feedback from the action space).
 """
 
 from __future__ import annotations
@@ -12,9 +13,12 @@ from typing import Any
 
 from populace.agents.base import Learner, MultiGroupLearner, TabularLearner, Transition
 from populace.agents.regret import RegretMatching, mu_from_bounds
+from populace.agents.smooth_q import SmoothQLearner
 from populace.agents.stage import StageLearner
 
-LEARNERS: dict[str, type[Learner]] = {"stage": StageLearner, "regret": RegretMatching}
+LEARNERS: dict[str, type[Learner]] = {
+    "stage": StageLearner, "regret": RegretMatching, "smooth_q": SmoothQLearner,
+}
 
 # Stable-Baselines3 algorithms with parameter sharing (populace.agents.sb3_learner.SB3Learner);
 # they need the ``baselines`` extra, so they are imported only when asked for.
@@ -26,6 +30,7 @@ __all__ = [
     "Learner",
     "MultiGroupLearner",
     "RegretMatching",
+    "SmoothQLearner",
     "StageLearner",
     "TabularLearner",
     "Transition",

@@ -18,6 +18,7 @@ GAMES: dict[str, str] = {
     "contribution_v0": "Contribution-v0",
     "congestion_v0": "Congestion-v0",
     "matrix_v0": "Matrix-v0",
+    "zspg_network_v0": "ZSPGNetwork-v0",
 }
 
 

@@ -42,6 +42,7 @@ import populace  # noqa: F401 - registers every game
 from populace.envs.anonymous import AnonymousGameCore
 from populace.envs.core import PopulationCore
 from populace.envs.registry import GAMES, register_game
+from populace.envs.zspg_network_v0 import Simplex
 
 # Small populations covering every payoff mode ("average", "matching") and every observe mode
 # ("none", "population", "sample:3"); N odd and even, N = 2 (the smallest population).
@@ -70,6 +71,17 @@ ENV_CASES: dict[str, list[dict[str, Any]]] = {
         {"n_agents": 4, "mechanism": "serial", "observe": "population"},
         {"n_agents": 5, "mechanism": "acp", "observe": "sample:3"},
         {"n_agents": 2, "mechanism": "serial", "observe": "sample:3"},
+    ],
+    # the chain (odd and even lengths), the two-agent presets and a weighted user graph,
+    # with both feedback modes (expected: mixed strategies drawn from the simplex)
+    "zspg_network_v0": [
+        {"n_agents": 5, "feedback": "sampled"},
+        {"n_agents": 4, "feedback": "expected", "temperatures": [0.1, 0.2, 0.3, 0.4]},
+        {"n_agents": 2, "game": "amps", "feedback": "sampled"},
+        {"n_agents": 2, "game": "rps", "feedback": "expected"},
+        {"n_agents": 3, "game": {"edges": [[0, 1], [1, 2], [0, 2]],
+                                 "matrices": [[[1.0, -2.0], [0.5, 0.0]]] * 3,
+                                 "weights": [1.0, 2.0, 0.5]}, "feedback": "sampled"},
     ],
 }
 
@@ -118,7 +130,8 @@ class Case:
     @property
     def id(self) -> str:
         short = ",".join(
-            f"{k}={v}" if not isinstance(v, list) else f"{k}=matrix" for k, v in self.kwargs.items()
+            f"{k}={v}" if not isinstance(v, list | dict) else f"{k}=matrix"
+            for k, v in self.kwargs.items()
         )
         shown = f"{self.module_name}[{self.index}]({short})"
         return shown if self.group is None else f"{shown}-{self.group}"
@@ -189,6 +202,8 @@ class Case:
         """Draw actions from ``space`` with ``rng`` (not the space's own generator)."""
         if isinstance(space, spaces.Discrete):
             return rng.integers(space.start, space.start + space.n, size=size)
+        if isinstance(space, Simplex):  # mixed strategies: uniform on the simplex
+            return rng.dirichlet(np.ones(space.shape[0]), size=size)
         if isinstance(space, spaces.Box):
             shape = space.shape if size is None else (size, *space.shape)
             return rng.uniform(space.low, space.high, size=shape).astype(space.dtype)

@@ -17,6 +17,7 @@ from populace.bench.congestion import measure_congestion
 from populace.bench.measure import measure_breakdown, measure_core, measure_dict, measure_learner
 from populace.bench.rows import CongestionRow, CoreRow
 from populace.bench.timing import Timing, time_interleaved
+from populace.bench.zspg import measure_zspg
 
 TINY = Timing(samples=2, min_sample_s=0.0, warmup=1, learner_run_s=0.0)
 
@@ -49,6 +50,14 @@ def test_measure_congestion_gives_a_row_per_mechanism() -> None:
     rows = measure_congestion(1000, TINY)
     assert [r.mechanism for r in rows] == ["acp", "serial"]
     assert rows[0].sort_s == rows[1].sort_s  # one sort timed for both, interleaved
+    for row in rows:
+        assert row.n_agents == 1000 and row.meets_target is None
+        assert_positive(row)
+
+
+def test_measure_zspg_gives_a_row_per_feedback_mode() -> None:
+    rows = measure_zspg(1000, TINY)
+    assert [r.feedback for r in rows] == ["sampled", "expected"]
     for row in rows:
         assert row.n_agents == 1000 and row.meets_target is None
         assert_positive(row)

@@ -99,10 +99,6 @@ needs_supersuit = pytest.mark.skipif(
 )
 
 
-def actions_for(env: PopulationVecEnv, rng: np.random.Generator) -> np.ndarray:
-    return rng.integers(env.action_space.n, size=env.num_envs)
-
-
 # =========================================================================== PopulationVecEnv
 def test_vec_env_equals_core(case):
     """Same seed and actions: the VecEnv's observations and rewards are the core's, exactly."""
@@ -114,7 +110,7 @@ def test_vec_env_equals_core(case):
     np.testing.assert_array_equal(env.reset(), core.reset(seed=7)[core.groups[0].name])
     name = core.groups[0].name
     for _ in range(10):
-        actions = actions_for(env, rng)
+        actions = case.sample(core.groups[0].action_space, rng, size=env.num_envs)
         obs, rewards, dones, infos = env.step(actions)
         step = core.step({name: actions})
         expected = step.observations[name]

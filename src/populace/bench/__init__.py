@@ -1,12 +1,13 @@
 """Benchmarks for SPEC §6: the array core against a bare numpy kernel, a congestion step
-against a sort, the PettingZoo dict face against the core, learners running on the core, and
-PettingZoo peers.
+against a sort, a network zero-sum polymatrix step against bare kernels, the PettingZoo dict
+face against the core, learners running on the core, and PettingZoo peers.
 
 This module is the suite and the ``populace bench`` command; the parts live beside it:
 :mod:`populace.bench.timing` (interleaved samples, pinning), :mod:`populace.bench.rows` (result
 rows and SPEC targets), :mod:`populace.bench.kernels` (bare numpy baselines),
 :mod:`populace.bench.measure` (the ``contribution_v0`` measurements),
-:mod:`populace.bench.congestion` and :mod:`populace.bench.report` (markdown).
+:mod:`populace.bench.congestion`, :mod:`populace.bench.zspg` and :mod:`populace.bench.report`
+(markdown).
 :func:`run` pins the process to one CPU (SPEC: "on one core") unless ``--no-pin``.
 
     python benchmarks/run.py --quick                  # a few seconds
@@ -34,8 +35,9 @@ from populace.bench.measure import (
 from populace.bench.report import to_markdown
 from populace.bench.rows import Skipped
 from populace.bench.timing import Timing, machine_info, pin_to_one_cpu
+from populace.bench.zspg import measure_zspg
 
-SECTIONS = ("core", "congestion", "dict", "learners", "breakdown", "peers")
+SECTIONS = ("core", "congestion", "zspg", "dict", "learners", "breakdown", "peers")
 
 
 @dataclass
@@ -44,6 +46,7 @@ class Plan:
 
     core_sizes: tuple[int, ...]
     congestion_sizes: tuple[int, ...]
+    zspg_sizes: tuple[int, ...]
     dict_sizes: tuple[int, ...]
     learner_sizes: tuple[int, ...]
     breakdown_size: int
@@ -58,13 +61,15 @@ class Plan:
         peers = (("sisl/pursuit_v5", 10), ("sisl/pursuit_v5", 100),
                  ("mpe2/simple_spread_v3", 10), ("mpe2/simple_spread_v3", 100))
         return cls(core_sizes=(10, 10**3, 10**5, 10**6), congestion_sizes=(10**3, 10**5, 10**6),
-                   dict_sizes=dict_sizes, learner_sizes=(10**3, 10**5), breakdown_size=10**6,
+                   zspg_sizes=(10**3, 10**5, 10**6), dict_sizes=dict_sizes,
+                   learner_sizes=(10**3, 10**5), breakdown_size=10**6,
                    peers=peers, timing=Timing(), whole_stage=True, settled_rounds=1000)
 
     @classmethod
     def quick(cls) -> Plan:
         return cls(core_sizes=(10, 10**3, 10**5), congestion_sizes=(10**3, 10**5),
-                   dict_sizes=(10, 10**3), learner_sizes=(10**3,), breakdown_size=10**5,
+                   zspg_sizes=(10**3, 10**5), dict_sizes=(10, 10**3),
+                   learner_sizes=(10**3,), breakdown_size=10**5,
                    peers=(("sisl/pursuit_v5", 10),), timing=Timing.quick())
 
 
@@ -83,6 +88,10 @@ def run_suite(
         for n in plan.congestion_sizes:
             log(f"congestion N={n}")
             results["congestion"] += measure_congestion(n, t, seed=seed)
+    if "zspg" in sections:
+        for n in plan.zspg_sizes:
+            log(f"zspg N={n}")
+            results["zspg"] += measure_zspg(n, t, seed=seed)
     if "dict" in sections:
         for n in plan.dict_sizes:
             log(f"dict face N={n}")

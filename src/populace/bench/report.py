@@ -13,6 +13,7 @@ from populace.bench.rows import (
     LearnerRow,
     PeerRow,
     PhaseRow,
+    ZSPGRow,
 )
 
 
@@ -54,6 +55,16 @@ def _congestion_table(rows: list[CongestionRow]) -> list[str]:
         [r.mechanism, r.n_agents, f"{r.step_s * 1e3:.3f}", f"{r.sort_s * 1e3:.3f}",
          f"{r.ratio:.2f}", f"{r.ratio_best:.2f}", _si(r.rate), f"{r.reference_s * 1e3:.3f}",
          f"{r.reference_ratio:.2f}", _ok(r.meets_target)] for r in rows
+    ])
+
+
+def _zspg_table(rows: list[ZSPGRow]) -> list[str]:
+    header = ["feedback", "N", "step ms", "edge kernel ms", "step/kernel", "(best samples)",
+              "chain kernel ms", "step/chain kernel", "agent-steps/s", "≤3× kernel at N=10⁵"]
+    return _table(header, [
+        [r.feedback, r.n_agents, f"{r.step_s * 1e3:.3f}", f"{r.kernel_s * 1e3:.3f}",
+         f"{r.ratio:.2f}", f"{r.ratio_best:.2f}", f"{r.chain_kernel_s * 1e3:.3f}",
+         f"{r.chain_ratio:.2f}", _si(r.rate), _ok(r.meets_target)] for r in rows
     ])
 
 
@@ -121,6 +132,8 @@ def to_markdown(results: dict[str, list], meta: dict[str, Any]) -> str:
          _core_table),
         ("congestion", "Congestion step vs a sort (congestion_v0, observe='none')",
          _congestion_table),
+        ("zspg", "Network zero-sum polymatrix step vs bare kernels (zspg_network_v0 chain)",
+         _zspg_table),
         ("dict", "PettingZoo dict face vs the core it wraps", _dict_table),
         ("peers", "PettingZoo peers (whole step with fixed actions)",
          lambda rows: _peer_table(rows, ours)),

@@ -77,6 +77,33 @@ class CongestionRow:
 
 
 @dataclass
+class ZSPGRow:
+    """A ``zspg_network_v0`` chain step against the bare edge-array kernel (and a chain kernel
+    written by hand, for reference)."""
+
+    feedback: str
+    n_agents: int
+    step_s: float  # seconds per step, median sample
+    kernel_s: float  # the edge kernel: the same arithmetic without the core
+    chain_kernel_s: float
+    step_best_s: float
+    kernel_best_s: float
+    rate: float = 0.0  # agent-steps/s, from the median
+    ratio: float = 0.0  # step time / edge-kernel time, medians
+    ratio_best: float = 0.0
+    chain_ratio: float = 0.0  # step time / chain-kernel time, medians
+    meets_target: bool | None = None
+
+    def __post_init__(self) -> None:
+        self.rate = self.n_agents / self.step_s
+        self.ratio = self.step_s / self.kernel_s
+        self.ratio_best = self.step_best_s / self.kernel_best_s
+        self.chain_ratio = self.step_s / self.chain_kernel_s
+        if self.n_agents >= 10**5:
+            self.meets_target = self.ratio <= KERNEL_RATIO_TARGET
+
+
+@dataclass
 class DictRow:
     """The PettingZoo dict face against the core it wraps."""
 
