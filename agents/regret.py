@@ -211,18 +211,16 @@ class RegretMatching(TabularLearner):
         ``payoff_bounds()`` by :func:`mu_from_bounds` (rule ``mu_rule``)."""
         chosen = pick_group(core, group)
         n_actions = discrete_actions(chosen)
-        if "mu" in kwargs:
-            if mu_rule is not None:
-                raise ValueError("give mu or mu_rule, not both")
-            learner = cls(chosen.size, n_actions, seed=seed, **kwargs)
-        else:
+        if "mu" in kwargs and mu_rule is not None:
+            raise ValueError("give mu or mu_rule, not both")
+        if "mu" not in kwargs:
             bounds = getattr(core, "payoff_bounds", None)
             if not callable(bounds):
                 raise ValueError(
                     f"{type(core).__name__} has no payoff_bounds(); pass mu= to the regret learner"
                 )
-            rule = {} if mu_rule is None else {"mu_rule": mu_rule}
-            learner = cls.for_bounds(chosen.size, n_actions, bounds(), seed=seed, **rule, **kwargs)
+            kwargs["mu"] = mu_from_bounds(bounds(), n_actions, rule=mu_rule or "range")
+        learner = cls(chosen.size, n_actions, seed=seed, **kwargs)
         learner.group = chosen.name
         return learner
 

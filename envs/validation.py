@@ -207,6 +207,8 @@ def _check_box(name: _Namer, size: int, arr: np.ndarray, space: spaces.Box) -> n
     if arr.dtype.kind not in "fiu":
         _refuse_entries(name, arr, space)
     arr = arr.astype(space.dtype, copy=False)
+    if _inside_constant_bounds(arr, space):  # the common case, in two passes and no temporaries
+        return arr
     flat = arr.reshape(size, -1)
     finite = np.isfinite(flat).all(axis=1)
     if not finite.all():
@@ -220,6 +222,17 @@ def _check_box(name: _Namer, size: int, arr: np.ndarray, space: spaces.Box) -> n
             f"[{space.low.min()}, {space.high.max()}]"
         )
     return arr
+
+
+def _inside_constant_bounds(arr: np.ndarray, space: spaces.Box) -> bool:
+    """Whether ``space`` has the same finite bounds in every entry and ``arr`` lies within them
+    (NaN fails: it makes ``min``/``max`` NaN)."""
+    low, high = space.low.min(), space.high.max()
+    if not (np.isfinite(low) and np.isfinite(high)) or arr.size == 0:
+        return False
+    if space.low.max() != low or space.high.min() != high:
+        return False
+    return bool(arr.min() >= low and arr.max() <= high)
 
 
 def check_int(name: str, value: Any, *, minimum: int) -> int:

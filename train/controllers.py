@@ -144,23 +144,6 @@ def _check_fit(core: PopulationCore, learner: Any, group_name: str, game: str) -
         )
 
 
-def learned_policies(controllers: list[Controller]) -> Mapping[str, Any]:
-    """The learners' current policies by group, each computed only when a metric asks."""
-    return _LazyPolicies(controllers)
-
-
-class _LazyPolicies(Mapping[str, Any]):
-    def __init__(self, controllers: list[Controller]) -> None:
-        self._owner = {g: c for c in controllers for g in c.groups}
-        self._cache: dict[str, Any] = {}
-
-    def __getitem__(self, group: str) -> Any:
-        if group not in self._cache:
-            self._cache.update(self._owner[group].policies())
-        return self._cache[group]
-
-    def __iter__(self) -> Any:
-        return iter(self._owner)
-
-    def __len__(self) -> int:
-        return len(self._owner)
+def learned_policies(controllers: list[Controller]) -> dict[str, Any]:
+    """The learners' current policies by group."""
+    return {g: p for c in controllers for g, p in c.policies().items()}

@@ -204,7 +204,7 @@ class Runner:
             rounds=self.round,
             episodes=self.episodes,
             history=History.from_rows(self.rows, self.columns),
-            policies=dict(learned_policies(self.controllers)),
+            policies=learned_policies(self.controllers),
             timings=timings,
             run_dir=self.folder.path if self.folder else None,
             stopped_early=stopped,
