@@ -12,6 +12,7 @@ for the labels and run lengths of the reproduction's own jobs, and run nothing:
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -23,8 +24,23 @@ from populace.train.reproduce import Job, Means, rounds_to_reach, settling_round
 from populace.train.reproductions import REPRODUCTIONS
 
 CORES = {"contribution_v0": ContributionCore, "congestion_v0": CongestionCore}
+# Reproductions whose claims see other summaries than seed-averaged distance curves test
+# their claims the same way in their own files.
+OWN_CLAIM_TESTS = {
+    "leonardos-amps": "test_leonardos.py", "leonardos-zspg": "test_leonardos.py",
+    "leonardos-selection": "test_leonardos.py",
+}
+MEAN_CURVES = [name for name in REPRODUCTIONS if name not in OWN_CLAIM_TESTS]
 CASES = [pytest.param(name, quick, id=f"{name}{'-quick' if quick else ''}")
-         for name in REPRODUCTIONS for quick in (True, False)]
+         for name in MEAN_CURVES for quick in (True, False)]
+
+
+def test_every_reproduction_has_its_claims_tested():
+    """A new reproduction gets curves here (``LEARNING``) or names its own test file."""
+    assert set(MEAN_CURVES) == set(LEARNING)
+    for name, filename in OWN_CLAIM_TESTS.items():
+        assert name in REPRODUCTIONS
+        assert name in (Path(__file__).parent / filename).read_text(encoding="utf-8")
 
 
 def window_ends(job: Job) -> np.ndarray:

@@ -16,7 +16,7 @@ import csv
 import os
 import sys
 import textwrap
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -34,7 +34,13 @@ NO_FIGURES = "figures skipped: matplotlib is not installed (pip install 'populac
 
 @dataclass(frozen=True)
 class Job:
-    """One seeded training run: a game, a learner, a budget."""
+    """One seeded training run: a game, a learner, a budget.
+
+    ``columns`` names the history columns to keep (the first is the curve's ``distance``);
+    ``record_policy`` also keeps the learner's policy after every window; ``runner``, a
+    module-level function ``job -> Curve``, replaces :func:`run_job` for runs that are not a
+    train-loop run (an ODE integration, say).
+    """
 
     label: str
     game: str
@@ -44,16 +50,22 @@ class Job:
     rounds: int
     window: int
     seed: int
+    columns: tuple[str, ...] = ("distance",)
+    record_policy: bool = False
+    runner: Callable[[Job], Curve] | None = None
 
 
 @dataclass(frozen=True)
 class Curve:
-    """Distance from equilibrium per metrics window, for one job."""
+    """A job's curve per metrics window: ``distance`` is its first column (``job.columns[0]``),
+    ``columns`` every column the job asked for by name, plus ``"policy"`` (the learner's
+    policy after each window, stacked) when ``job.record_policy``."""
 
     job: Job
     rounds: np.ndarray
     distance: np.ndarray
     seconds: float
+    columns: Mapping[str, np.ndarray] = field(default_factory=dict)
 
 
 Means = dict[str, tuple[np.ndarray, np.ndarray]]
@@ -135,17 +147,20 @@ class Reproduction:
         name: what ``populace reproduce`` calls it.
         summary: one line for ``populace list``.
         jobs: ``jobs(quick, seed)``, the seeded runs; runs that share a label are averaged.
-        claims: ``claims(means, quick)``, the paper's claims checked against the seed-averaged
-            curves (:data:`Means`) and nothing else.
+        claims: ``claims(summary, quick)``, the paper's claims checked against the summary of
+            the curves and nothing else.
         save: ``save(curves, out_dir)`` writes the CSV and figures and returns their paths
             (None for a figure skipped because matplotlib is missing).
+        summarize: ``summarize(curves)``, what the claims see: by default the seed-averaged
+            curves (:func:`mean_curves`, :data:`Means`).
     """
 
     name: str
     summary: str
     jobs: Callable[[bool, int], list[Job]]
-    claims: Callable[[Means, bool], list[Claim]]
+    claims: Callable[[Any, bool], list[Claim]]
     save: Callable[[list[Curve], Path], list[Path | None]]
+    summarize: Callable[[list[Curve]], Any] = field(default=lambda curves: mean_curves(curves))
 
     def run(
         self, *, quick: bool, out_dir: Path, seed: int = 0, workers: int | None = None,
@@ -155,7 +170,7 @@ class Reproduction:
         out_dir.mkdir(parents=True, exist_ok=True)
         curves = run_jobs(self.jobs(quick, seed), workers, progress=progress)
         saved = self.save(curves, out_dir)
-        report = Report(self.name, self.claims(mean_curves(curves), quick),
+        report = Report(self.name, self.claims(self.summarize(curves), quick),
                         [path for path in saved if path is not None])
         claims_file = out_dir / f"{self.name}-claims.md"
         claims_file.write_text(report.table() + "\n", encoding="utf-8")
@@ -166,7 +181,10 @@ class Reproduction:
 
 
 def run_job(job: Job) -> Curve:
-    """Build the game and learner of ``job`` and train; importable, so it runs in workers."""
+    """Build the game and learner of ``job`` and train (or call ``job.runner``); importable,
+    so it runs in workers."""
+    if job.runner is not None:
+        return job.runner(job)
     from populace.agents import make_learner
     from populace.envs.registry import make_core
     from populace.train import train
@@ -174,11 +192,17 @@ def run_job(job: Job) -> Curve:
     core = make_core(job.game, **job.game_kwargs)
     env_seed, learner_seed = np.random.SeedSequence(job.seed).generate_state(2)
     learner = make_learner(job.learner, core, seed=int(learner_seed), **job.learner_kwargs)
+    policies: list[np.ndarray] = []
+    record = [lambda row: policies.append(np.asarray(learner.policy()))] \
+        if job.record_policy else None
     result = train(core, learner, rounds=job.rounds, seed=int(env_seed), window=job.window,
-                   progress=False)
+                   callbacks=record, progress=False)
     history = result.history
-    return Curve(job, history.column("round"), history.column("distance"),
-                 result.timings.seconds)
+    columns = {name: history.column(name) for name in job.columns}
+    if job.record_policy:
+        columns["policy"] = np.stack(policies)
+    return Curve(job, history.column("round"), columns[job.columns[0]],
+                 result.timings.seconds, columns)
 
 
 def run_jobs(

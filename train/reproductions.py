@@ -1,6 +1,7 @@
 """Every reproduction ``populace reproduce`` knows, by name."""
 
-from populace.train import kash, kash_congestion
+from populace.train import kash, kash_congestion, leonardos
 from populace.train.reproduce import Reproduction
 
-REPRODUCTIONS: dict[str, Reproduction] = {**kash.REPRODUCTIONS, **kash_congestion.REPRODUCTIONS}
+REPRODUCTIONS: dict[str, Reproduction] = {**kash.REPRODUCTIONS, **kash_congestion.REPRODUCTIONS,
+                                              **leonardos.REPRODUCTIONS}
