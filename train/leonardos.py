@@ -77,13 +77,14 @@ ARBITRARY = 0.2  # no exploration: agent 1's share of the stake ranges over at l
 # ----------------------------------------------------------------------------- running
 def dynamics_jobs(
     label: str, game_kwargs: dict[str, Any], rates: dict[str, Any], duration: float, runs: int,
-    seed: int,
+    seed: int, record_every: int = RECORD_EVERY,
 ) -> list[Job]:
     """``runs`` integrations of the dynamics on one game, labelled ``label``, each from its
     own random interior start. ``rates``: ``temperature`` (a number or one per agent) and
-    optionally per-agent ``schedule`` names and their ``horizon`` (in time units)."""
+    optionally per-agent ``schedule`` names and their ``horizon`` (in time units). A point is
+    recorded every ``record_every`` steps."""
     base = Job(label, "zspg_network_v0", game_kwargs, "dynamics", rates,
-               rounds=int(round(duration / DT)), window=RECORD_EVERY, seed=0,
+               rounds=int(round(duration / DT)), window=record_every, seed=0,
                columns=("kl",), record_policy=True, runner=run_dynamics)
     return [replace(base, seed=seed * 1000 + run) for run in range(runs)]
 
@@ -165,12 +166,13 @@ def spread(values: np.ndarray) -> float:
 # ----------------------------------------------------------------------------- AMPs
 def amps_jobs(quick: bool, seed: int) -> list[Job]:
     runs, duration = (3, 100.0) if quick else (10, 300.0)
-    amps = {"game": "amps"}
-    return (dynamics_jobs("no exploration", amps, {"temperature": 0.0}, duration, runs, seed)
+    amps, fine = {"game": "amps"}, 2  # record every 0.1: the figure draws smooth cycles
+    return (dynamics_jobs("no exploration", amps, {"temperature": 0.0}, duration, runs, seed,
+                          fine)
             + dynamics_jobs("x explores", amps, {"temperature": [AMPS_T, 0.0]}, duration, runs,
-                            seed)
+                            seed, fine)
             + dynamics_jobs("y explores", amps, {"temperature": [0.0, AMPS_T]}, duration, runs,
-                            seed))
+                            seed, fine))
 
 
 def amps_claims(runs: Runs, quick: bool) -> list[Claim]:
@@ -326,8 +328,8 @@ def selection_claims(runs: Runs, quick: bool) -> list[Claim]:
 
 # ----------------------------------------------------------------------------- files
 def save_runs(stem: str, title: str) -> Callable[[list[Curve], Path], list[Path | None]]:
-    """A ``save`` writing ``stem``.csv (every run's P(H) of every agent over time, and Σ KL)
-    and ``stem``.png (P(H) of chosen agents over time, one panel per label)."""
+    """A ``save`` writing ``stem``.csv and ``stem``.png (:func:`write_runs_csv`,
+    :func:`plot_runs`)."""
 
     def save(curves: list[Curve], out_dir: Path) -> list[Path | None]:
         return [write_runs_csv(curves, out_dir / f"{stem}.csv"),
@@ -336,44 +338,70 @@ def save_runs(stem: str, title: str) -> Callable[[list[Curve], Path], list[Path 
     return save
 
 
+CSV_POINTS = 101  # at most this many points per run in the CSV (evenly thinned)
+
+
 def write_runs_csv(curves: list[Curve], path: Path) -> Path:
+    """One row per run and recorded time: P(first action) of every agent, and Σ KL."""
+    agents = max(curve.columns["policy"].shape[1] for curve in curves)
     with path.open("w", newline="") as handle:
         writer = csv.writer(handle)
-        writer.writerow(["label", "seed", "time", "agent", "p_first_action", "sum_kl"])
+        writer.writerow(["label", "seed", "time", "sum_kl",
+                         *(f"p1_agent_{k + 1}" for k in range(agents))])
         for curve in curves:
             policy = curve.columns["policy"]
-            for point, (t, kl) in enumerate(zip(curve.rounds, curve.distance, strict=True)):
-                for agent in range(policy.shape[1]):
-                    writer.writerow([curve.job.label, curve.job.seed, f"{t:g}", agent + 1,
-                                     f"{policy[point, agent, 0]:.6f}", f"{kl:.6g}"])
+            keep = np.unique(np.linspace(0, len(curve.rounds) - 1, CSV_POINTS).astype(int))
+            for point in keep:
+                writer.writerow([curve.job.label, curve.job.seed, f"{curve.rounds[point]:g}",
+                                 f"{curve.distance[point]:.6g}",
+                                 *(f"{p:.6f}" for p in policy[point, :, 0])])
     return path
 
 
 def plot_runs(runs: Runs, path: Path, title: str) -> Path | None:
-    """One panel per label: every run's P(first action) of each agent against time."""
+    """One panel per label. Two agents: the path of (x's P(first action), y's) of every run,
+    its end marked. More: every run's P(first action) of each agent against time."""
     if not have_matplotlib():
         return None
     from matplotlib.figure import Figure
 
-    figure = Figure(figsize=(4.2 * len(runs), 3.6))
+    figure = Figure(figsize=(4.2 * len(runs), 3.8))
     axes = figure.subplots(1, len(runs), squeeze=False)[0]
-    colours = ["C0", "C1", "C2", "C3", "C4", "C5", "C6"]
     for ax, (label, curves) in zip(axes, runs.items(), strict=True):
-        for curve in curves:
-            policy = curve.columns["policy"]
-            for agent in range(policy.shape[1]):
-                ax.plot(curve.rounds, policy[:, agent, 0], color=colours[agent % 7],
-                        linewidth=0.8, alpha=0.7,
-                        label=f"agent {agent + 1}" if curve is curves[0] else None)
+        if curves[0].columns["policy"].shape[1] == 2:
+            _phase_panel(ax, curves)
+        else:
+            _time_panel(ax, curves)
         ax.set_title(label, fontsize=9)
-        ax.set_xlabel("time" if curves[0].job.runner else "round")
-        ax.set_ylim(-0.02, 1.02)
-    axes[0].set_ylabel("P(first action)  (H in the chain)")
-    axes[-1].legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1.0))
+    if axes[-1].get_legend_handles_labels()[0]:
+        axes[-1].legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1.0))
     figure.suptitle(title)
     figure.tight_layout()
     figure.savefig(path, dpi=110)
     return path
+
+
+def _phase_panel(ax: Any, curves: list[Curve]) -> None:
+    for curve in curves:
+        policy = curve.columns["policy"]
+        line, = ax.plot(policy[:, 0, 0], policy[:, 1, 0], linewidth=0.5, alpha=0.6)
+        ax.plot(policy[-1, 0, 0], policy[-1, 1, 0], "o", color=line.get_color(), markersize=4)
+    ax.set_xlabel("x: P(first action)")
+    ax.set_ylabel("y: P(first action)")
+    ax.set_xlim(0, 1)
+    ax.set_ylim(0, 1)
+    ax.set_aspect("equal")
+
+
+def _time_panel(ax: Any, curves: list[Curve]) -> None:
+    for curve in curves:
+        policy = curve.columns["policy"]
+        for agent in range(policy.shape[1]):
+            ax.plot(curve.rounds, policy[:, agent, 0], color=f"C{agent % 10}", linewidth=0.8,
+                    alpha=0.7, label=f"agent {agent + 1}" if curve is curves[0] else None)
+    ax.set_xlabel("time" if curves[0].job.runner else "round")
+    ax.set_ylabel("P(H)")
+    ax.set_ylim(-0.02, 1.02)
 
 
 REPRODUCTIONS = {
