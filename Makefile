@@ -6,10 +6,14 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.populace-installed
 
 MIN_VENV ?= .venv-min
+CROSS_VENV ?= .venv-crosscheck
+MFG_VENV ?= .venv-mfglib
+MFG_STAMP := $(MFG_VENV)/.populace-installed
+CROSS_STAMP := $(CROSS_VENV)/.populace-installed
 # The declared floors of pyproject's dependencies, as pins: "numpy>=1.26" -> "numpy==1.26".
 FLOORS = $(shell $(PYTHON) -c 'import tomllib; deps = tomllib.load(open("pyproject.toml", "rb"))["project"]["dependencies"]; print(" ".join(d.split(";")[0].split("#")[0].strip().replace(">=", "==") for d in deps))')
 
-.PHONY: demo test test-minimums install bench clean
+.PHONY: demo test test-minimums test-crosscheck test-mfglib install bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -28,6 +32,7 @@ demo: $(STAMP)
 test: $(STAMP)
 	$(BIN)/python -m pytest
 	$(MAKE) test-minimums
+	$(MAKE) test-crosscheck
 
 # The conformance suite on the oldest versions pyproject.toml allows, in a venv of its own
 # (about a minute; no torch there). Recreated every time, so that nothing newer lingers.
@@ -40,8 +45,38 @@ test-minimums:
 		tests/test_conformance.py tests/test_action_checks.py tests/test_other_libraries.py \
 		tests/test_packaging.py
 
+# The ZSPG solvers against independent ones (Gambit's logit QRE, scipy's LP solver), in a venv
+# of its own so that neither is a dependency of the package. Built once per pyproject.toml
+# (about 2 minutes: pygambit, scipy, pandas), then reused: the install is editable.
+$(CROSS_STAMP): pyproject.toml
+	rm -rf $(CROSS_VENV)
+	$(PYTHON) -m venv $(CROSS_VENV)
+	$(CROSS_VENV)/bin/pip install --quiet -e ".[crosscheck]"
+	touch $(CROSS_STAMP)
+
+test-crosscheck: $(CROSS_STAMP)
+	$(CROSS_VENV)/bin/python -m pip list --format=freeze | grep -iE '^(pygambit|scipy|numpy)=='
+	$(CROSS_VENV)/bin/python -m pytest -p no:cacheprovider -o addopts="" --import-mode=importlib \
+		tests/test_crosschecks.py
+
+# Our grid mean-field solver side by side with mfglib's fictitious play (same discretized
+# spatial congestion game: same equilibrium, timed), in a venv of its own. mfglib needs torch:
+# TORCH_SPEC goes in first, so that pip never picks another torch. Built once per
+# pyproject.toml, then reused (the install is editable).
+$(MFG_STAMP): pyproject.toml
+	rm -rf $(MFG_VENV)
+	$(PYTHON) -m venv $(MFG_VENV)
+	$(MFG_VENV)/bin/pip install --quiet "$(TORCH_SPEC)"
+	$(MFG_VENV)/bin/pip install --quiet -e ".[mfglib]"
+	touch $(MFG_STAMP)
+
+test-mfglib: $(MFG_STAMP)
+	$(MFG_VENV)/bin/python -m pip list --format=freeze | grep -iE '^(mfglib|torch|numpy)=='
+	$(MFG_VENV)/bin/python -m pytest -p no:cacheprovider -o addopts="" --import-mode=importlib \
+		tests/test_mfglib.py
+
 bench: $(STAMP)
 	$(BIN)/populace bench
 
 clean:
-	rm -rf $(VENV) $(MIN_VENV) runs .pytest_cache
+	rm -rf $(VENV) $(MIN_VENV) $(CROSS_VENV) $(MFG_VENV) runs .pytest_cache

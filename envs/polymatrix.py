@@ -71,6 +71,19 @@ class PolymatrixGame:
             out[:, i] += self._by_agent(per_edge)
         return out
 
+    def payoff_columns(self, columns: np.ndarray) -> np.ndarray:
+        """:meth:`payoff_vectors` with both profiles transposed, ``(m, n)`` → ``(m, n)``: the
+        layout the QRE solver iterates in (each action's column contiguous, so reductions
+        over the m actions run across all agents at once)."""
+        partner = [columns[j].take(self.dst) for j in range(self.n_actions)]
+        out = self.bias.T.copy()
+        for i in range(self.n_actions):
+            per_edge = self.entries[i, 0] * partner[0]
+            for j in range(1, self.n_actions):
+                per_edge += self.entries[i, j] * partner[j]
+            out[i] += self._by_agent(per_edge)
+        return out
+
     def payoff_vectors_pure(self, actions: np.ndarray) -> np.ndarray:
         """r_k against the others' realized actions ``(n,)`` (integers), ``(n, m)``."""
         cells = np.asarray(actions).take(self.dst)

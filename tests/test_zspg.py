@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from populace.envs import zspg_network_v0
+from populace.envs import zspg_network_v0, zspg_solvers
 from populace.envs.polymatrix import (
     AMPS,
     RPS,
@@ -24,6 +24,7 @@ from populace.envs.zspg_solvers import (
     is_chain_nash,
     kl_divergence,
     nash_conv,
+    path_order,
     qre,
     qre_residual,
 )
@@ -82,6 +83,8 @@ def test_payoffs_equal_a_per_edge_reference(seed):
     x = rng.dirichlet(np.ones(m), size=n)
     np.testing.assert_allclose(game.payoff_vectors(x), reference_payoff_vectors(game, x),
                                atol=1e-12)
+    np.testing.assert_allclose(game.payoff_columns(np.ascontiguousarray(x.T)),
+                               reference_payoff_vectors(game, x).T, atol=1e-12)
     actions = rng.integers(m, size=n)
     pure = np.eye(m)[actions]
     np.testing.assert_allclose(game.payoff_vectors_pure(actions),
@@ -234,6 +237,102 @@ def test_chain_qre_approaches_the_nash_set():
     assert nash_conv(chain_game(7), strategies) < 1e-2
 
 
+# ----------------------------------------------------------------------------- QRE methods
+def relabelled_path(seed: int, n: int, m: int) -> tuple[PolymatrixGame, np.ndarray]:
+    """A random weighted zero-sum game on a path through the agents in a random order."""
+    rng = np.random.default_rng(seed)
+    order = rng.permutation(n)
+    spec = {"edges": [(int(order[k]), int(order[k + 1])) for k in range(n - 1)],
+            "matrices": rng.uniform(-1.0, 1.0, size=(n - 1, m, m)).tolist(),
+            "weights": rng.uniform(0.5, 2.0, size=n).tolist()}
+    return game_from_spec(spec), order
+
+
+def test_path_order_finds_paths_and_only_paths():
+    game, order = relabelled_path(0, 9, 3)
+    found = path_order(game)
+    assert found is not None
+    assert np.array_equal(found, order) or np.array_equal(found, order[::-1])
+    np.testing.assert_array_equal(path_order(chain_game(7)), np.arange(7))
+    assert path_order(GAMES["weighted"]) is None  # chords
+    assert path_order(chain_game(1)) is None
+    ring = game_from_spec({"edges": [(0, 1), (1, 2), (2, 0)], "matrices": [AMPS] * 3})
+    assert path_order(ring) is None
+    star = game_from_spec({"edges": [(0, 1), (0, 2), (0, 3)], "matrices": [AMPS] * 3})
+    assert path_order(star) is None
+
+
+@pytest.mark.parametrize("d", [1, 2, 3])
+@pytest.mark.parametrize("size", [1, 2, 5, 8, 17])
+def test_cyclic_reduction_solves_block_tridiagonal_systems(size, d):
+    rng = np.random.default_rng(10 * size + d)
+    lower, upper = rng.normal(size=(2, size, d, d))
+    diagonal = rng.normal(size=(size, d, d)) + 3.0 * np.eye(d)
+    lower[0], upper[-1] = 0.0, 0.0
+    rhs = rng.normal(size=(size, d))
+    dense = np.zeros((size * d, size * d))
+    for i in range(size):
+        dense[i * d:(i + 1) * d, i * d:(i + 1) * d] = diagonal[i]
+        if i > 0:
+            dense[i * d:(i + 1) * d, (i - 1) * d:i * d] = lower[i]
+        if i < size - 1:
+            dense[i * d:(i + 1) * d, (i + 1) * d:(i + 2) * d] = upper[i]
+    expected = np.linalg.solve(dense, rhs.ravel()).reshape(size, d)
+    solved = zspg_solvers._block_tridiagonal_solve(lower, diagonal, upper, rhs)
+    np.testing.assert_allclose(solved, expected, atol=1e-12)
+    if d == 1:
+        scalar = zspg_solvers._tridiagonal_solve(lower[:, 0, 0], diagonal[:, 0, 0],
+                                                 upper[:, 0, 0], rhs[:, 0])
+        np.testing.assert_allclose(scalar, expected[:, 0], atol=1e-12)
+
+
+METHOD_GAMES = {**GAMES, "path-3-actions": relabelled_path(1, 30, 3)[0]}
+
+
+@pytest.mark.parametrize("name", sorted(METHOD_GAMES))
+@pytest.mark.parametrize("temperature", [0.5, 0.02])
+def test_newton_and_extragradient_find_the_same_qre(name, temperature):
+    """Paths (the chain, AMPs, RPS, a relabelled 3-action path) go through cyclic
+    reduction, the small weighted network through a dense solve; both agree with plain
+    extragradient, with a temperature per agent."""
+    game = METHOD_GAMES[name]
+    t = np.linspace(temperature, 3.0 * temperature, game.n_agents)
+    newton = qre(game, t)
+    extragradient = qre(game, t, method="extragradient")
+    assert newton.residual < 1e-12 and extragradient.residual < 1e-12
+    np.testing.assert_allclose(newton.strategies, extragradient.strategies, atol=1e-9)
+    assert newton.iterations < 60  # Newton steps (extragradient takes hundreds or more)
+
+
+def test_newton_solves_a_long_chain_in_few_steps():
+    result = qre(chain_game(20_001), 0.05)
+    assert result.residual < 1e-12 and result.iterations < 40
+    assert np.isfinite(result.strategies).all()
+
+
+def test_a_stalling_newton_hands_over_to_extragradient(monkeypatch):
+    monkeypatch.setattr(zspg_solvers, "NEWTON_STAGE_STEPS", 1)
+    result = qre(chain_game(7), 0.05)
+    assert result.residual < 1e-12 and result.iterations > 100  # extragradient finished it
+    np.testing.assert_allclose(result.strategies,
+                               qre(chain_game(7), 0.05, method="extragradient").strategies,
+                               atol=1e-9)
+    with pytest.raises(RuntimeError, match="Newton stalled"):
+        qre(chain_game(7), 0.05, method="newton")
+
+
+def test_qre_rejects_bad_arguments():
+    big = game_from_spec(random_spec(np.random.default_rng(0), 60, 3))  # 120 unknowns, chords
+    with pytest.raises(ValueError, match="path graph"):
+        qre(big, 0.1, method="newton")
+    with pytest.raises(ValueError, match="method"):
+        qre(chain_game(3), 0.1, method="bfgs")
+    with pytest.raises(ValueError, match="start"):
+        qre(chain_game(3), 0.1, start=np.ones((2, 2)))
+    with pytest.raises(ValueError, match="temperatures"):
+        qre(chain_game(3), [0.1, -0.1, 0.1])
+
+
 # ----------------------------------------------------------------------------- Nash set
 @FAST
 @given(p=st.lists(st.floats(0.0, 1.0), min_size=1, max_size=5))
@@ -326,3 +425,36 @@ def test_three_agent_chain_splits_a_stake_of_two():
     for p in np.linspace(0.0, 1.0, 5):
         payoffs = game.expected_payoffs(chain_nash_point(np.array([p])))
         np.testing.assert_allclose(payoffs, [2 * p, 0.0, 2 * (1 - p)], atol=1e-12)
+
+
+# ----------------------------------------------------------------------------- Theorem 4.1
+@pytest.mark.parametrize("temperatures", [
+    0.1,
+    0.3,
+    (0.05, 0.1, 0.15, 0.2, 0.25, 0.3, 0.35),
+    (0.3, 0.05, 0.2, 0.1, 0.35, 0.15, 0.25),
+], ids=["equal-0.1", "equal-0.3", "rising", "shuffled"])
+def test_kl_to_the_qre_decays_at_least_at_rate_t_min_on_the_seven_chain(temperatures):
+    """LPS Theorem 4.1 on their n = 7 chain (unit weights): along the Q-learning dynamics with
+    every T_k > 0, Σ_k KL(x*_k ‖ x_k(t)) is non-increasing and at most KL(0)·e^{−T_min·t}; the
+    exponential rate fitted to ln KL (down to 1e-12 of its start) is at least T_min. The
+    theorem's rate is only a bound: measured (RK4, h = 0.1) are 0.204 and 0.609 for equal
+    T = 0.1 and 0.3 (about 2T), 0.29 and 0.38 for the two unequal sets with T_min = 0.05."""
+    from populace.agents.smooth_q_dynamics import integrate_smooth_q
+
+    game = chain_game(7)
+    t = np.broadcast_to(np.asarray(temperatures, dtype=np.float64), (7,))
+    t_min = float(t.min())
+    target = qre(game, t).strategies
+    start = np.random.default_rng(0).dirichlet(np.ones(2), size=7)
+    dt = 0.1
+    path = integrate_smooth_q(game.payoff_vectors, start, t, dt=dt,
+                              steps=int(15 / t_min / dt), record_every=5)
+    divergence = np.array([kl_divergence(target, x) for x in path.strategies])
+    fitted = divergence > 1e-12 * divergence[0]  # above rounding noise
+    times, kept = path.times[fitted], divergence[fitted]
+    assert kept[-1] < 1e-6 * kept[0]  # it did converge (e^{−15} at the bound's rate)
+    assert (np.diff(kept) <= 1e-15).all()
+    assert (kept <= kept[0] * np.exp(-t_min * times) * (1 + 1e-6)).all()
+    rate = -np.polyfit(times, np.log(kept), 1)[0]
+    assert rate >= t_min

@@ -98,9 +98,10 @@ def run_dynamics(job: Job) -> Curve:
     path = integrate_smooth_q(game.payoff_vectors, start, exploration_rates(job, game.n_agents),
                               dt=DT, steps=job.rounds, record_every=job.window)
     kl = np.full(len(path.times), np.nan)
-    rates = job.learner_kwargs.get("temperature")
-    if "schedule" not in job.learner_kwargs and np.all(np.asarray(rates) > 0):
-        target = qre(game, np.broadcast_to(rates, (game.n_agents,))).strategies
+    rates = np.broadcast_to(np.asarray(job.learner_kwargs["temperature"], float),
+                            (game.n_agents,))
+    if "schedule" not in job.learner_kwargs and np.all(rates > 0):
+        target = qre(game, rates).strategies
         kl = np.array([kl_divergence(target, x) for x in path.strategies])
     return Curve(job, path.times, kl, time.perf_counter() - started,
                  {"kl": kl, "policy": path.strategies})
