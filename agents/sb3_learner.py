@@ -1,5 +1,6 @@
-"""PPO, A2C or DQN as a :class:`~populace.agents.base.Learner`: one network shared by every
-agent of a group, scored by the same :func:`populace.train.train` loop as the paper learners.
+"""PPO, A2C, DQN (discrete actions) or SAC (Box actions) as a
+:class:`~populace.agents.base.Learner`: one network shared by every agent of a group, scored by
+the same :func:`populace.train.train` loop as the paper learners.
 
 How it fits an external act/update loop, and where that differs from SB3's own collection, is
 described in :mod:`populace.train.sb3`. Follows SB3 2.9 (``on_policy_algorithm.py``,
@@ -14,7 +15,7 @@ from typing import Any, cast
 import numpy as np
 import torch as th
 from gymnasium import spaces
-from stable_baselines3 import A2C, DQN, PPO
+from stable_baselines3 import A2C, DQN, PPO, SAC
 from stable_baselines3.common.base_class import BaseAlgorithm
 from stable_baselines3.common.logger import Logger
 from stable_baselines3.common.on_policy_algorithm import OnPolicyAlgorithm
@@ -29,13 +30,15 @@ from populace.envs.sb3_vec_env import PopulationVecEnv, ScaledRewards
 from populace.envs.validation import check_choice, check_int, check_number
 from populace.jsonable import to_json
 
-ALGORITHMS: dict[str, type[BaseAlgorithm]] = {"ppo": PPO, "a2c": A2C, "dqn": DQN}
+ALGORITHMS: dict[str, type[BaseAlgorithm]] = {"ppo": PPO, "a2c": A2C, "dqn": DQN, "sac": SAC}
+CONTINUOUS = ("sac",)  # the algorithms for Box actions; the others take Discrete(n)
 
 # Defaults that differ from SB3's because one SB3 step here is a whole population of agents.
 POPULATION_DEFAULTS: dict[str, dict[str, Any]] = {
     "ppo": {"n_steps": 32},  # SB3's 2048 rounds would be 204,800 samples per update at N=100
     "a2c": {},
     "dqn": {"buffer_size": 100_000},
+    "sac": {"buffer_size": 100_000},
 }
 
 
@@ -99,11 +102,18 @@ class SB3Learner(Learner):
         self.algorithm = _algorithm_name(algorithm)
         self.vec_env = PopulationVecEnv(env, group=group)
         space = self.vec_env.action_space
-        if not isinstance(space, spaces.Discrete) or int(space.start) != 0:
-            raise ValueError(f"SB3Learner needs Discrete(n) actions starting at 0, got {space}")
+        self.continuous = self.algorithm in CONTINUOUS
+        if self.continuous and not (isinstance(space, spaces.Box) and len(space.shape) == 1):
+            raise ValueError(f"{self.algorithm} needs Box actions with one axis, got {space}")
+        if not self.continuous and (not isinstance(space, spaces.Discrete)
+                                    or int(space.start) != 0):
+            raise ValueError(f"{self.algorithm} needs Discrete(n) actions starting at 0, got "
+                             f"{space}")
         super().__init__(self.vec_env.num_envs, space, seed=seed)
         self.group = self.vec_env.group
-        self.n_actions = int(space.n)
+        # Box: the number of action coordinates
+        self.n_actions = int(space.n) if isinstance(space, spaces.Discrete) else int(
+            (space.shape or (0,))[0])
         self.total_rounds = check_int("total_rounds", total_rounds, minimum=1)
         self.reward_scale = check_number("reward_scale", reward_scale, low=0.0, low_open=True)
         self.policy_name = policy if isinstance(policy, str) else policy.__name__
@@ -121,7 +131,7 @@ class SB3Learner(Learner):
         self.model.set_logger(Logger(folder=None, output_formats=[]))
         self.model._total_timesteps = self.total_rounds * self.n_agents
         self.on_policy = isinstance(self.model, OnPolicyAlgorithm)
-        if not self.on_policy:
+        if self.algorithm == "dqn":
             dqn: Any = self.model
             dqn.exploration_rate = dqn.exploration_schedule(1.0)
         self._acted: _Acted | None = None
@@ -173,6 +183,8 @@ class SB3Learner(Learner):
         self._last_observations = obs
         policy: Any = self.model.policy
         policy.set_training_mode(False)
+        if self.continuous:
+            return self._act_continuous(obs)
         with th.no_grad():
             obs_tensor = self._tensor(obs)
             if self.on_policy:
@@ -200,9 +212,12 @@ class SB3Learner(Learner):
         acted = self._acted
         if acted is None:
             raise RuntimeError("SB3Learner.update() needs the act() of the same round first")
-        actions, rewards = check_round(
-            self.n_agents, self.n_actions, transition.actions, transition.rewards
-        )
+        if self.continuous:
+            actions, rewards = self._check_box_round(transition.actions, transition.rewards)
+        else:
+            actions, rewards = check_round(
+                self.n_agents, self.n_actions, transition.actions, transition.rewards
+            )
         self._acted = None  # only once the round is accepted
         rewards = rewards * self.reward_scale
         obs = acted.observations
@@ -221,12 +236,16 @@ class SB3Learner(Learner):
         else:
             self._add_replay(obs, actions, rewards, next_obs, terminated, truncated)
 
-    def policy(self) -> np.ndarray:
+    def policy(self) -> Any:
         """Each agent's action probabilities at its last observation, ``(n_agents, n_actions)``.
 
         PPO/A2C: the shared actor's distribution. DQN: the ε-greedy mixture it samples from
         (uniform before ``learning_starts``). Before any observation, an all-zeros one is used.
+        SAC (Box actions): :meth:`mean_action`, the deterministic policy, a callable (games
+        that score linear policies fit one to the window's play instead).
         """
+        if self.continuous:
+            return self.mean_action
         obs = self._last_observations
         if obs is None:
             obs = self._batch(None)
@@ -251,6 +270,50 @@ class SB3Learner(Learner):
             "reward_scale": self.reward_scale,
             "algorithm_kwargs": to_json(self.algorithm_kwargs),
         }
+
+    # ----------------------------------------------------------------- Box actions (SAC)
+    def _act_continuous(self, obs: np.ndarray) -> np.ndarray:
+        """SAC's exploration, as its ``_sample_action``: uniform over the box before
+        ``learning_starts``, then a draw of the squashed Gaussian actor."""
+        model: Any = self.model
+        if model.num_timesteps < model.learning_starts:
+            scaled = self.rng.uniform(-1.0, 1.0, (self.n_agents, self.n_actions))
+        else:
+            with sb3_random(self.rng), th.no_grad():
+                scaled = model.policy.actor(self._tensor(obs), deterministic=False).cpu().numpy()
+        actions = self._unscaled(scaled)
+        self._acted = _Acted(obs, actions)
+        return actions
+
+    def mean_action(self, observations: np.ndarray) -> np.ndarray:
+        """SAC's deterministic action for each agent's observation (no exploration)."""
+        policy: Any = self.model.policy
+        with th.no_grad():
+            scaled = policy.actor(self._tensor(self._batch(observations)),
+                                  deterministic=True).cpu().numpy()
+        return self._unscaled(scaled)
+
+    def _unscaled(self, scaled: np.ndarray) -> np.ndarray:
+        """Actions in [-1, 1] (what SAC's actor and buffer use) mapped onto the action box."""
+        space: Any = self.action_space
+        actions = self.model.policy.unscale_action(np.asarray(scaled, dtype=np.float64))
+        return np.clip(actions, space.low, space.high).astype(space.dtype)
+
+    def _check_box_round(self, actions: Any, rewards: Any) -> tuple[np.ndarray, np.ndarray]:
+        """Box actions of shape (n_agents, dim), finite, and finite rewards; the actions come
+        back scaled to [-1, 1] for SAC's replay buffer."""
+        acts = np.asarray(actions, dtype=np.float64)
+        if acts.shape != (self.n_agents, self.n_actions):
+            raise ValueError(f"actions must have shape ({self.n_agents}, {self.n_actions}), got "
+                             f"{acts.shape}")
+        finite = np.isfinite(acts).all(axis=1)
+        if not finite.all():
+            bad = int(np.flatnonzero(~finite)[0])
+            raise ValueError(f"agent {bad} played a non-finite action {acts[bad]}")
+        pay = np.asarray(rewards, dtype=np.float64)
+        if pay.shape != (self.n_agents,) or not np.isfinite(pay).all():
+            raise ValueError(f"rewards must be {self.n_agents} finite numbers, got {pay!r}")
+        return self.model.policy.scale_action(acts), pay
 
     # ----------------------------------------------------------------- collection
     def _add_rollout(
@@ -296,9 +359,11 @@ class SB3Learner(Learner):
         model.replay_buffer.add(obs, next_obs, actions, rewards,
                                 np.full(self.n_agents, done), infos * self.n_agents)
         model._on_step()  # target-network copy and ε schedule, as in DQN's own loop
+        if self.algorithm != "dqn":  # DQN's _on_step counts its calls; SAC's does not
+            model._n_calls = getattr(model, "_n_calls", 0) + 1
         frequency = model.train_freq
         if frequency.unit != TrainFrequencyUnit.STEP:
-            raise ValueError("act/update training needs DQN's train_freq in steps")
+            raise ValueError("act/update training needs a train_freq in steps")
         if model._n_calls % frequency.frequency == 0 and model.num_timesteps > max(
             model.learning_starts, 0
         ):

@@ -34,10 +34,15 @@ def sb3_random(rng: np.random.Generator) -> Iterator[None]:
 
 
 def model_arrays(model: Any) -> dict[str, Any]:
-    """Network, optimizer, counters and buffer of an SB3 PPO, A2C or DQN model."""
+    """Network, optimizers, counters and buffer of an SB3 PPO, A2C, DQN or SAC model."""
+    extra = {name: _optimizer_state(optimizer)
+             for name, optimizer in _extra_optimizers(model).items()}
+    log_ent_coef = getattr(model, "log_ent_coef", None)  # SAC's learned entropy coefficient
     return {
         "network": {k: v.detach().cpu().numpy() for k, v in model.policy.state_dict().items()},
-        "optimizer": _optimizer_state(model.policy.optimizer),
+        "optimizer": _optimizer_state(model.policy.optimizer) if _has_optimizer(model) else None,
+        "optimizers": extra,
+        "log_ent_coef": None if log_ent_coef is None else log_ent_coef.detach().cpu().numpy(),
         "counters": {
             "num_timesteps": int(model.num_timesteps),
             "n_updates": int(model._n_updates),
@@ -55,7 +60,13 @@ def load_model_arrays(model: Any, arrays: dict[str, Any]) -> None:
     model.policy.load_state_dict(
         {k: th.as_tensor(np.asarray(v), device=device) for k, v in arrays["network"].items()}
     )
-    _load_optimizer(model.policy.optimizer, arrays["optimizer"], device)
+    if _has_optimizer(model):
+        _load_optimizer(model.policy.optimizer, arrays["optimizer"], device)
+    for name, optimizer in _extra_optimizers(model).items():
+        _load_optimizer(optimizer, arrays["optimizers"][name], device)
+    if arrays.get("log_ent_coef") is not None:
+        with th.no_grad():
+            model.log_ent_coef.copy_(th.as_tensor(np.asarray(arrays["log_ent_coef"])))
     counters = arrays["counters"]
     model.num_timesteps = int(counters["num_timesteps"])
     model._n_updates = int(counters["n_updates"])
@@ -64,6 +75,25 @@ def load_model_arrays(model: Any, arrays: dict[str, Any]) -> None:
         model.exploration_rate = float(counters["exploration_rate"])
     model._current_progress_remaining = float(counters["progress"])
     _load_buffer(_buffer(model), arrays["buffer"])
+
+
+def _has_optimizer(model: Any) -> bool:
+    """Whether the policy has one optimizer (PPO, A2C, DQN); SAC's are its actor's and
+    critic's."""
+    return getattr(model.policy, "optimizer", None) is not None
+
+
+def _extra_optimizers(model: Any) -> dict[str, th.optim.Optimizer]:
+    """SAC's optimizers: its actor's, its critic's and its entropy coefficient's."""
+    found = {}
+    for name in ("actor", "critic"):
+        optimizer = getattr(getattr(model.policy, name, None), "optimizer", None)
+        if optimizer is not None and not _has_optimizer(model):
+            found[name] = optimizer
+    entropy = getattr(model, "ent_coef_optimizer", None)
+    if entropy is not None:
+        found["ent_coef"] = entropy
+    return found
 
 
 def _buffer(model: Any) -> Any:

@@ -73,7 +73,9 @@ class PopulationCore(ABC):
     * :meth:`window_metrics` — the game's metric columns and how a window is scored;
     * :meth:`learner_extra` — extra per-agent arrays (such as population statistics) for the
       learners that declare they use them;
-    * :meth:`model` — the game's known dynamics, for learners that plan with them.
+    * :meth:`model` — the game's known dynamics, for learners that plan with them;
+    * :meth:`finite_population_gap` — how exploitable its mean-field equilibrium is with N
+      agents (mean-field games only).
     """
 
     metadata: dict[str, Any] = {
@@ -83,6 +85,7 @@ class PopulationCore(ABC):
     state_space: spaces.Space  # the space of :meth:`state`, where a game has one
     population_keyword = "n_agents"  # the keyword ``make_vec``'s ``num_envs`` sets ...
     population_group = "agent"  # ... the size of this group, the faces' default group
+    default_focal_group: str | None = None  # the focal view's default group, if not the above
     params: dict[str, Any]
 
     def __new__(cls, *args: Any, **kwargs: Any) -> PopulationCore:
@@ -207,6 +210,15 @@ class PopulationCore(ABC):
     def model(self) -> Any:
         """The game's known dynamics, for learners that plan with them (none by default)."""
         raise NotImplementedError(f"{self.metadata['name']} offers no model to plan with")
+
+    def finite_population_gap(self, n_agents: int) -> float:
+        """The exploitability of the game's mean-field equilibrium policy when exactly
+        ``n_agents`` agents play it (what one agent gains by deviating while the others keep
+        playing it), in the units of the game's ``exploitability`` metric; ``populace
+        finite-n`` tabulates it over N. Games without a mean-field equilibrium have none."""
+        raise NotImplementedError(
+            f"{self.metadata['name']} has no finite-population gap of a mean-field equilibrium"
+        )
 
     # ----------------------------------------------------------------- rendering
     def render(self) -> np.ndarray | str | None:

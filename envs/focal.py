@@ -23,7 +23,8 @@ class FocalEnv(gym.Env):
         core: the game.
         population_policy: what the other members of the focal group play (the forms
             :func:`~populace.envs.policies.as_policy` accepts; None: the game's default).
-        group: the focal agent's group (default: the core's ``population_group``).
+        group: the focal agent's group (default: the core's ``default_focal_group``, or its
+            ``population_group`` when that is None).
         focal_index: which member of that group is the focal agent.
         role_policies: policies of the other groups, ``{group: spec}`` (default: the game's).
     """
@@ -38,7 +39,7 @@ class FocalEnv(gym.Env):
         role_policies: dict[str, Any] | None = None,
     ) -> None:
         self.core = core
-        chosen = core.group(group or core.population_group)
+        chosen = core.group(group or core.default_focal_group or core.population_group)
         focal_index = check_int("focal_index", focal_index, minimum=0)
         if focal_index >= chosen.size:
             raise ValueError(f"focal_index must be in [0, {chosen.size - 1}], got {focal_index}")

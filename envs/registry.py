@@ -19,6 +19,11 @@ GAMES: dict[str, str] = {
     "congestion_v0": "Congestion-v0",
     "matrix_v0": "Matrix-v0",
     "zspg_network_v0": "ZSPGNetwork-v0",
+    "mf_lqr_v0": "MFLQR-v0",
+    "spatial_congestion_v0": "SpatialCongestion-v0",
+    "supply_demand_v0": "SupplyDemand-v0",
+    "warehouse_v0": "Warehouse-v0",
+    "warehouse_continuous_v0": "WarehouseContinuous-v0",
 }
 
 

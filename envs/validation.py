@@ -9,6 +9,8 @@ from typing import TYPE_CHECKING, Any, NoReturn
 import numpy as np
 from gymnasium import spaces
 
+from populace.envs.clipped_box import clip_into, clips_actions
+
 if TYPE_CHECKING:
     from populace.envs.core import Group
 
@@ -214,6 +216,8 @@ def _check_box(name: _Namer, size: int, arr: np.ndarray, space: spaces.Box) -> n
     if not finite.all():
         bad = int(np.flatnonzero(~finite)[0])
         raise ValueError(f"{name(bad)} sent a non-finite action {flat[bad]}")
+    if clips_actions(space):  # documented clipping (see populace.envs.clipped_box)
+        return clip_into(space, arr)
     inside = ((arr >= space.low) & (arr <= space.high)).reshape(size, -1).all(axis=1)
     if not inside.all():
         bad = int(np.flatnonzero(~inside)[0])

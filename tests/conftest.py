@@ -83,6 +83,42 @@ ENV_CASES: dict[str, list[dict[str, Any]]] = {
                                  "matrices": [[[1.0, -2.0], [0.5, 0.0]]] * 3,
                                  "weights": [1.0, 2.0, 0.5]}, "feedback": "sampled"},
     ],
+    # continuous Box actions, float64 observations, multi-step episodes: the defaults, another
+    # criterion and split (q2 = 0, discounted, small box), and a noiseless pair
+    "mf_lqr_v0": [
+        {"n_agents": 4},
+        {"n_agents": 5, "dt": 0.01, "q1": 2.0, "q2": 0.0, "discount_rate": 0.1,
+         "action_bound": 2.0, "init_mean": [1.0, -1.0]},
+        {"n_agents": 2, "sigma": 0.0, "init_std": 0.0, "target": [1.0, 2.0]},
+    ],
+    # plane games with Box moves: clipped (default) and strict boxes, both desirabilities,
+    # small density grids; N = 1 (an agent alone with its own density). Episodes of several
+    # rounds (one round, the default, is an episode that ends after its first step, which
+    # Gymnasium's env checker refuses)
+    "spatial_congestion_v0": [
+        {"n_agents": 4, "grid_cells": 24, "max_cycles": 2},
+        {"n_agents": 3, "alpha": 3.0, "reward": "bimodal", "strict": True, "eta": 0.0,
+         "grid_cells": 16, "max_cycles": 3},
+        {"n_agents": 1, "sigma": 0.0, "grid_cells": 8, "action_bound": 1.0, "max_cycles": 5},
+    ],
+    # the moving demand: short horizons, strict and clipped boxes, no uncertainty, N = 1
+    "supply_demand_v0": [
+        {"n_agents": 4, "grid_cells": 24, "max_cycles": 5},
+        {"n_agents": 3, "eta": 0.0, "strict": True, "grid_cells": 16, "offset_std": 0.0,
+         "speed_spread": 0.0},
+        {"n_agents": 1, "sigma": 0.0, "grid_cells": 8, "action_bound": 1.0, "max_cycles": 4},
+    ],
+    # a dispatcher (focal group of one) and robots with different observation spaces; small
+    # and full-information samples, both pull orders, one robot
+    "warehouse_v0": [
+        {"n_agents": 6, "k": 3},
+        {"n_agents": 4, "k": 4, "pull": "current"},
+        {"n_agents": 1, "k": 1},
+    ],
+    "warehouse_continuous_v0": [
+        {"n_agents": 6, "k": 3},
+        {"n_agents": 2, "k": 2},
+    ],
 }
 
 

@@ -43,6 +43,7 @@ from pettingzoo.test import (
 )
 
 from populace.envs.anonymous import PAYOFF_MODES, AnonymousGameCore
+from populace.envs.clipped_box import clips_actions
 from populace.envs.policies import PolicyFn, as_policy
 from populace.envs.registry import GAMES
 
@@ -84,7 +85,8 @@ def test_cases_cover_every_observe_and_payoff_mode(module_name, env_cases):
 
 
 def test_the_population_group_is_the_faces_default(game_case):
-    """``make``/``make_vec`` without ``group=`` show the group ``num_envs`` sizes."""
+    """``make_vec`` without ``group=`` shows the group ``num_envs`` sizes; ``make`` the
+    core's ``default_focal_group`` (the warehouse's dispatcher), else that same group."""
     case = game_case
     core = case.core()
     num_envs, kw = case.vector_kw()
@@ -93,7 +95,7 @@ def test_the_population_group_is_the_faces_default(game_case):
     )
     assert (vec.group, vec.num_envs) == (core.population_group, num_envs)
     focal = gymnasium.make(case.gym_id, **case.kwargs)
-    assert focal.unwrapped.focal_group == core.population_group
+    assert focal.unwrapped.focal_group == (core.default_focal_group or core.population_group)
 
 
 # ----------------------------------------------------------------------------- PettingZoo
@@ -505,8 +507,9 @@ def bad_actions(space: spaces.Space) -> list[tuple[str, Any]]:
     if isinstance(space, spaces.Box):
         not_a_number = np.zeros(space.shape, space.dtype)
         not_a_number.flat[0] = np.nan
-        outside = space.high + 1
-        return [("value", not_a_number), ("value", outside),
+        outside = space.high + 1  # clipped, not refused, by a documented ClippedBox
+        clipped = clips_actions(space)
+        return [("value", not_a_number), *([] if clipped else [("value", outside)]),
                 ("shape", np.zeros((*space.shape, 2), space.dtype))]
     raise NotImplementedError(f"no bad actions for {space}")
 

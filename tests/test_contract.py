@@ -77,13 +77,17 @@ def test_default_policy_is_a_declared_hook(module_name):
     core = make_core(module_name, n_agents=4)
     if isinstance(core, AnonymousGameCore):  # anonymous games play their equilibrium
         np.testing.assert_array_equal(core.default_policy("agent"), core.reference_equilibrium())
-    else:  # a network's equilibrium is per agent; it plays uniformly unless told otherwise
-        group = core.group("agent")
-        as_policy(core.default_policy("agent"), group.action_space, group.size, "default")
+    for group in core.groups:  # every group's default is a policy the faces accept
+        as_policy(core.default_policy(group.name), group.action_space, group.size, "default")
     with pytest.raises(KeyError, match="no group named"):
-        core.default_policy("robot")
-    with pytest.raises(NotImplementedError, match="no model"):
-        core.model()
+        core.default_policy("nobody")
+    if not PLANNABLE.get(module_name, False):
+        with pytest.raises(NotImplementedError, match="no model"):
+            core.model()
+
+
+# games whose core offers model() to planners
+PLANNABLE = {"warehouse_v0": True, "warehouse_continuous_v0": True}
 
 
 def _python(code: str) -> subprocess.CompletedProcess[str]:

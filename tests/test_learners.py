@@ -632,7 +632,7 @@ def test_make_learner_sizes_from_the_core_and_fills_mu():
         mu_from_bounds((3.0, 1.0), 20)
     stage_learner = make_learner("stage", core, epsilon=0.01, tau=2000)
     assert (stage_learner.epsilon, stage_learner.tau) == (0.01, 2000)
-    assert set(LEARNERS) == {"stage", "regret", "smooth_q"}
+    assert set(LEARNERS) == {"stage", "regret", "smooth_q", "alternating_marl"}
 
 
 def test_make_learner_rejects_unknown_names_and_keywords():

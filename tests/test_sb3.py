@@ -448,6 +448,8 @@ def test_for_game_picks_the_group():
 def test_learner_rejects_misuse():
     core = ContributionCore(n_agents=3)
     with pytest.raises(ValueError, match="algorithm"):
+        SB3Learner(core, "td3")
+    with pytest.raises(ValueError, match="sac needs Box actions"):
         SB3Learner(core, "sac")
     with pytest.raises(ValueError, match="total_rounds"):
         SB3Learner(core, total_rounds=0)

@@ -1,7 +1,18 @@
 """Every reproduction ``populace reproduce`` knows, by name."""
 
-from populace.train import kash, kash_congestion, leonardos
+from populace.train import (
+    alt,
+    alt_continuous,
+    kash,
+    kash_congestion,
+    leonardos,
+    mguni_lqr,
+    mguni_spatial,
+)
 from populace.train.reproduce import Reproduction
 
 REPRODUCTIONS: dict[str, Reproduction] = {**kash.REPRODUCTIONS, **kash_congestion.REPRODUCTIONS,
-                                              **leonardos.REPRODUCTIONS}
+                                              **leonardos.REPRODUCTIONS, **alt.REPRODUCTIONS,
+                                              **alt_continuous.REPRODUCTIONS,
+                                              **mguni_lqr.REPRODUCTIONS,
+                                              **mguni_spatial.REPRODUCTIONS}

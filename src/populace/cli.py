@@ -128,6 +128,20 @@ def build_parser() -> argparse.ArgumentParser:
                            help="processes (default: one per core)")
     reproduce.set_defaults(handler=cmd_reproduce)
 
+    finite = command("finite-n", "how exploitable a mean-field equilibrium is with N agents")
+    finite.add_argument("game", help="a mean-field game module, e.g. mf_lqr_v0")
+    finite.add_argument("--sizes", metavar="N,N,...",
+                        default="2,5,10,20,50,100,1000,10000,100000",
+                        help="comma-separated population sizes (each >= 2)")
+    finite.add_argument("--env", action="append", default=[], metavar="KEY=VALUE",
+                        help="game keyword, e.g. --env dt=0.01 (repeatable)")
+    finite.add_argument("--fit-from", metavar="N", type=int, default=10,
+                        help="fit the power law to the sizes >= N")
+    finite.add_argument("--out", metavar="DIR", type=Path,
+                        help="folder for finite_n.csv and finite_n.png (default: "
+                        "runs/finite-n-GAME)")
+    finite.set_defaults(handler=cmd_finite_n)
+
     bench = command("bench", "throughput benchmarks (see benchmarks/)")
     from populace import bench as bench_module
 
@@ -138,7 +152,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 # ------------------------------------------------------------------------------ list
 def cmd_list(args: argparse.Namespace) -> int:
-    from populace.agents import BASELINES, LEARNERS
+    from populace.agents import BASELINES, LEARNERS, TORCH_LEARNERS
     from populace.train.reproductions import REPRODUCTIONS
 
     print("games (PettingZoo id | Gymnasium id):")
@@ -147,6 +161,8 @@ def cmd_list(args: argparse.Namespace) -> int:
     print("learners:")
     for name, cls in LEARNERS.items():
         print(_entry(name, _summary(cls)))
+    for name, (_, class_name) in TORCH_LEARNERS.items():  # named without importing torch
+        print(_entry(name, f"{class_name} (needs torch: the baselines extra)"))
     for name in BASELINES:
         print(_entry(name, f"Stable-Baselines3 {name.upper()}, one network shared by all "
                            "agents (needs the baselines extra)"))
@@ -306,6 +322,29 @@ def cmd_reproduce(args: argparse.Namespace) -> int:
     )
     print(report.text(terminal_width()))
     return 0 if report.holds else 1
+
+
+# ------------------------------------------------------------------------------ finite-n
+def cmd_finite_n(args: argparse.Namespace) -> int:
+    from populace.train.finite_n import finite_n_study
+
+    if args.game not in GAMES:
+        raise ValueError(f"unknown game {args.game!r}; choose from {sorted(GAMES)}")
+    try:
+        sizes = [int(text) for text in args.sizes.split(",") if text.strip()]
+    except ValueError:
+        raise ValueError(
+            f"--sizes expects integers separated by commas, got {args.sizes!r}"
+        ) from None
+    try:
+        study = finite_n_study(
+            args.game, sizes, game_kwargs=parse_keywords(args.env, "--env"),
+            fit_from=args.fit_from, out_dir=args.out or Path("runs") / f"finite-n-{args.game}",
+        )
+    except NotImplementedError as error:
+        raise ValueError(str(error)) from None
+    print(study.text(terminal_width()))
+    return 0
 
 
 # ------------------------------------------------------------------------------ helpers

@@ -1,13 +1,14 @@
 """Benchmarks for SPEC §6: the array core against a bare numpy kernel, a congestion step
-against a sort, a network zero-sum polymatrix step against bare kernels, the PettingZoo dict
-face against the core, learners running on the core, and PettingZoo peers.
+against a sort, a network zero-sum polymatrix step, a mean-field LQR step and a spatial
+congestion step against bare kernels, the PettingZoo dict face against the core, learners
+running on the core, and PettingZoo peers.
 
 This module is the suite and the ``populace bench`` command; the parts live beside it:
 :mod:`populace.bench.timing` (interleaved samples, pinning), :mod:`populace.bench.rows` (result
 rows and SPEC targets), :mod:`populace.bench.kernels` (bare numpy baselines),
 :mod:`populace.bench.measure` (the ``contribution_v0`` measurements),
-:mod:`populace.bench.congestion`, :mod:`populace.bench.zspg` and :mod:`populace.bench.report`
-(markdown).
+:mod:`populace.bench.congestion`, :mod:`populace.bench.zspg`, :mod:`populace.bench.lqr`,
+:mod:`populace.bench.spatial` and :mod:`populace.bench.report` (markdown).
 :func:`run` pins the process to one CPU (SPEC: "on one core") unless ``--no-pin``.
 
     python benchmarks/run.py --quick                  # a few seconds
@@ -25,6 +26,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from populace.bench.congestion import measure_congestion
+from populace.bench.lqr import measure_lqr
 from populace.bench.measure import (
     measure_breakdown,
     measure_core,
@@ -34,10 +36,12 @@ from populace.bench.measure import (
 )
 from populace.bench.report import to_markdown
 from populace.bench.rows import Skipped
+from populace.bench.spatial import measure_spatial
 from populace.bench.timing import Timing, machine_info, pin_to_one_cpu
 from populace.bench.zspg import measure_zspg
 
-SECTIONS = ("core", "congestion", "zspg", "dict", "learners", "breakdown", "peers")
+SECTIONS = ("core", "congestion", "zspg", "lqr", "spatial", "dict", "learners", "breakdown",
+            "peers")
 
 
 @dataclass
@@ -52,6 +56,8 @@ class Plan:
     breakdown_size: int
     peers: tuple[tuple[str, int], ...]
     timing: Timing
+    lqr_sizes: tuple[int, ...] = ()  # mf_lqr_v0 steps against bare kernels
+    spatial_sizes: tuple[int, ...] = ()  # spatial_congestion_v0 steps against a bare kernel
     whole_stage: bool = False  # stage learners run at least one whole stage
     settled_rounds: int = 0  # also time regret matching (largest N) after this many rounds
 
@@ -63,14 +69,17 @@ class Plan:
         return cls(core_sizes=(10, 10**3, 10**5, 10**6), congestion_sizes=(10**3, 10**5, 10**6),
                    zspg_sizes=(10**3, 10**5, 10**6), dict_sizes=dict_sizes,
                    learner_sizes=(10**3, 10**5), breakdown_size=10**6,
-                   peers=peers, timing=Timing(), whole_stage=True, settled_rounds=1000)
+                   peers=peers, timing=Timing(), lqr_sizes=(10**3, 10**4, 10**5, 10**6),
+                   spatial_sizes=(10**3, 10**4, 10**5, 10**6),
+                   whole_stage=True, settled_rounds=1000)
 
     @classmethod
     def quick(cls) -> Plan:
         return cls(core_sizes=(10, 10**3, 10**5), congestion_sizes=(10**3, 10**5),
                    zspg_sizes=(10**3, 10**5), dict_sizes=(10, 10**3),
                    learner_sizes=(10**3,), breakdown_size=10**5,
-                   peers=(("sisl/pursuit_v5", 10),), timing=Timing.quick())
+                   peers=(("sisl/pursuit_v5", 10),), timing=Timing.quick(),
+                   lqr_sizes=(10**3, 10**5), spatial_sizes=(10**3, 10**5))
 
 
 def run_suite(
@@ -92,6 +101,14 @@ def run_suite(
         for n in plan.zspg_sizes:
             log(f"zspg N={n}")
             results["zspg"] += measure_zspg(n, t, seed=seed)
+    if "lqr" in sections:
+        for n in plan.lqr_sizes:
+            log(f"lqr N={n}")
+            results["lqr"].append(measure_lqr(n, t, seed=seed))
+    if "spatial" in sections:
+        for n in plan.spatial_sizes:
+            log(f"spatial N={n}")
+            results["spatial"].append(measure_spatial(n, t, seed=seed))
     if "dict" in sections:
         for n in plan.dict_sizes:
             log(f"dict face N={n}")

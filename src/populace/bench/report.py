@@ -11,6 +11,7 @@ from populace.bench.rows import (
     CoreRow,
     DictRow,
     LearnerRow,
+    LQRRow,
     PeerRow,
     PhaseRow,
     ZSPGRow,
@@ -65,6 +66,15 @@ def _zspg_table(rows: list[ZSPGRow]) -> list[str]:
         [r.feedback, r.n_agents, f"{r.step_s * 1e3:.3f}", f"{r.kernel_s * 1e3:.3f}",
          f"{r.ratio:.2f}", f"{r.ratio_best:.2f}", f"{r.chain_kernel_s * 1e3:.3f}",
          f"{r.chain_ratio:.2f}", _si(r.rate), _ok(r.meets_target)] for r in rows
+    ])
+
+
+def _lqr_table(rows: list[LQRRow]) -> list[str]:
+    header = ["N", "step ms", "kernel ms", "step/kernel", "(best samples)", "baseline kernel",
+              "agent-steps/s", "≤3× kernel at N=10⁶"]
+    return _table(header, [
+        [r.n_agents, f"{r.step_s * 1e3:.3f}", f"{r.kernel_s * 1e3:.3f}", f"{r.ratio:.2f}",
+         f"{r.ratio_best:.2f}", r.kernel, _si(r.rate), _ok(r.meets_target)] for r in rows
     ])
 
 
@@ -134,6 +144,9 @@ def to_markdown(results: dict[str, list], meta: dict[str, Any]) -> str:
          _congestion_table),
         ("zspg", "Network zero-sum polymatrix step vs bare kernels (zspg_network_v0 chain)",
          _zspg_table),
+        ("lqr", "Mean-field LQR step vs bare numpy kernels (mf_lqr_v0)", _lqr_table),
+        ("spatial", "Spatial congestion step vs a bare numpy kernel (spatial_congestion_v0)",
+         _lqr_table),
         ("dict", "PettingZoo dict face vs the core it wraps", _dict_table),
         ("peers", "PettingZoo peers (whole step with fixed actions)",
          lambda rows: _peer_table(rows, ours)),

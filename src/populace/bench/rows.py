@@ -104,6 +104,34 @@ class ZSPGRow:
 
 
 @dataclass
+class LQRRow:
+    """An ``mf_lqr_v0`` step against the fastest bare numpy kernel of the same arithmetic."""
+
+    n_agents: int
+    step_s: float  # seconds per step, median sample
+    kernel_s: float
+    kernel: str  # which bare kernel was fastest, and so is the baseline
+    step_best_s: float
+    kernel_best_s: float
+    rate: float = 0.0  # agent-steps/s, from the median
+    ratio: float = 0.0  # step time / kernel time, medians
+    ratio_best: float = 0.0
+    meets_target: bool | None = None
+
+    def __post_init__(self) -> None:
+        self.rate = self.n_agents / self.step_s
+        self.ratio = self.step_s / self.kernel_s
+        self.ratio_best = self.step_best_s / self.kernel_best_s
+        if self.n_agents >= 10**6:
+            self.meets_target = self.ratio <= KERNEL_RATIO_TARGET
+
+
+@dataclass
+class SpatialRow(LQRRow):
+    """A ``spatial_congestion_v0`` step against a bare numpy kernel of the same arithmetic."""
+
+
+@dataclass
 class DictRow:
     """The PettingZoo dict face against the core it wraps."""
 

@@ -1,0 +1,16 @@
+"""Our grid mean-field solver side by side with mfglib's fictitious play (SPEC §6); see
+:mod:`populace.bench.mfglib_peer`. Needs mfglib (``make test-mfglib`` builds its venv):
+
+    .venv-mfglib/bin/python benchmarks/mfglib_side_by_side.py
+"""
+
+import os
+
+# one thread each: torch and numpy would otherwise spread over every core
+for _name in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ.setdefault(_name, "1")
+
+from populace.bench.mfglib_peer import main  # noqa: E402
+
+if __name__ == "__main__":
+    main()
