@@ -183,7 +183,7 @@ def test_update_without_act_uses_the_transitions_own_play():
     ({"horizon": 0}, "horizon must be in"),
     ({"batch_rounds": 0}, "batch_rounds must be >= 1"),
     ({"hidden": [0]}, r"hidden\[0\] must be >= 1"),
-    ({"state_size": 4}, "state_size must leave room"),
+    ({"state_size": 5}, "state_size must be at most the observation.s 4 entries"),
     ({"state_size": 1, "inputs": "offset"}, "inputs='offset' needs as many"),
     ({"initial_belief": [1.0]}, "initial_belief must be 2 finite numbers"),
     ({"optimizer": "lbfgs"}, "optimizer must be one of"),

@@ -119,7 +119,16 @@ def test_bad_arguments_exit_2_with_a_clear_message(args, message, capsys, tmp_pa
     assert not (tmp_path / "runs").exists()  # refused before anything was written
 
 
-@pytest.mark.parametrize("name", sorted(REPRODUCTIONS))
+# Claims we measure but do not reproduce yet, with why; strict, so a fix must remove the mark.
+NOT_REPRODUCED = {
+    "mguni-spatial": "bimodal claim: MJM's single-Gaussian actor learns one wide bump centred "
+                     "on the valley between the peaks (README, mguni-spatial)",
+}
+
+
+@pytest.mark.parametrize("name", [
+    pytest.param(name, marks=pytest.mark.xfail(reason=NOT_REPRODUCED[name], strict=True))
+    if name in NOT_REPRODUCED else name for name in sorted(REPRODUCTIONS)])
 def test_quick_reproduction_holds(name, tmp_path, capsys, monkeypatch):
     monkeypatch.setenv("COLUMNS", "100")
     assert main(["reproduce", name, "--quick", "--out", str(tmp_path)]) == 0, capsys.readouterr()

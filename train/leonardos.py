@@ -38,7 +38,7 @@ from typing import Any
 
 import numpy as np
 
-from populace.agents.smooth_q import SCHEDULES, schedule_factor
+from populace.agents.smooth_q import schedule_factor
 from populace.agents.smooth_q_dynamics import integrate_smooth_q
 from populace.envs.polymatrix import PolymatrixGame, build_game
 from populace.envs.zspg_solvers import kl_divergence, nash_conv, qre
@@ -113,17 +113,19 @@ def game_of(job: Job) -> PolymatrixGame:
 
 
 def exploration_rates(job: Job, n_agents: int) -> Any:
-    """The job's T_k: constant, or ``t ↦ T_k·f_k(t)`` for per-agent schedules."""
+    """The job's T_k: constant, or ``t ↦ T_k·f_k(t)`` for per-agent schedules, tabulated once
+    at every time an RK4 step evaluates (multiples of DT/2), so a call is a lookup."""
     peak = np.broadcast_to(np.asarray(job.learner_kwargs["temperature"], float), (n_agents,))
     schedules = job.learner_kwargs.get("schedule")
     if schedules is None:
         return peak.copy()
+    times = np.arange(2 * job.rounds + 1) * (DT / 2)
     horizon = job.learner_kwargs["horizon"]
-    codes = np.array([SCHEDULES.index(name) for name in schedules])
+    table = peak * np.stack([schedule_factor(name, times, horizon) for name in schedules],
+                            axis=1)
 
     def rates(t: float) -> np.ndarray:
-        factors = np.array([schedule_factor(name, t, horizon) for name in SCHEDULES])
-        return peak * factors[codes]
+        return table[min(int(round(2 * t / DT)), len(table) - 1)]
 
     return rates
 
