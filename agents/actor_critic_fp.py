@@ -89,6 +89,12 @@ from gymnasium import spaces
 from torch import nn
 
 from populace.agents.base import Learner, Transition, checkpoint_array, pick_group
+from populace.agents.torch_state import (
+    load_module_arrays,
+    load_optimizer_arrays,
+    module_arrays,
+    optimizer_arrays,
+)
 from populace.envs.validation import check_choice, check_int, check_number
 
 INPUTS = ("offset", "joint")
@@ -553,8 +559,8 @@ class ActorCriticFictitiousPlay(Learner):
         batch = {f"b{i}": np.stack([round_[i] for round_ in self._batch])
                  for i in range(BATCH_PARTS)} if self._batch else {}
         return {
-            "actor": _module_arrays(self.actor),
-            "critic": _module_arrays(self.critic),
+            "actor": module_arrays(self.actor),
+            "critic": module_arrays(self.critic),
             "optimizer": optimizer_arrays(self.optimizer),
             "belief": None if self.belief is None else self.belief.copy(),
             "average": self.average, "n": self.n, "batch": batch,
@@ -566,8 +572,8 @@ class ActorCriticFictitiousPlay(Learner):
                     "average", "n", "batch", "center"):
             if key not in arrays:
                 raise ValueError(f"checkpoint has no {key!r} (has {sorted(arrays)})")
-        _load_module(self.actor, arrays["actor"], "actor")
-        _load_module(self.critic, arrays["critic"], "critic")
+        load_module_arrays(self.actor, arrays["actor"], "actor")
+        load_module_arrays(self.critic, arrays["critic"], "critic")
         load_optimizer_arrays(self.optimizer, arrays["optimizer"])
         belief = arrays["belief"]
         self.belief = None if belief is None else checkpoint_array(
@@ -670,53 +676,3 @@ def _rest_points(gain: np.ndarray, intercepts: np.ndarray) -> np.ndarray:
     if gain.shape[0] != gain.shape[1] or np.linalg.cond(gain) > 1e12:
         return np.full((len(intercepts), gain.shape[1]), np.inf)
     return np.linalg.solve(gain, intercepts.T).T
-
-
-def _module_arrays(module: nn.Module) -> dict[str, np.ndarray]:
-    return {name: value.detach().numpy().copy() for name, value in module.state_dict().items()}
-
-
-def _load_module(module: nn.Module, saved: dict[str, Any], name: str) -> None:
-    current = module.state_dict()
-    if set(saved) != set(current):
-        raise ValueError(f"checkpoint {name!r} has parameters {sorted(saved)}, "
-                         f"expected {sorted(current)}")
-    loaded = {}
-    for key, value in current.items():
-        array = np.asarray(saved[key], dtype=np.float64)
-        if array.shape != tuple(value.shape):
-            raise ValueError(f"checkpoint {name}.{key} must have shape {tuple(value.shape)}, "
-                             f"got {array.shape}")
-        loaded[key] = th.as_tensor(array.copy())
-    module.load_state_dict(loaded)
-
-
-def optimizer_arrays(optimizer: th.optim.Optimizer) -> dict[str, Any]:
-    """A torch optimizer's state as arrays and JSON scalars (no pickle)."""
-    saved = optimizer.state_dict()
-    state = {
-        str(index): {key: value.detach().numpy().copy() if isinstance(value, th.Tensor)
-                     else value for key, value in slots.items()}
-        for index, slots in saved["state"].items()
-    }
-    groups = [{key: list(value) if isinstance(value, tuple) else value
-               for key, value in group.items()} for group in saved["param_groups"]]
-    return {"state": state, "param_groups": groups}
-
-
-def load_optimizer_arrays(optimizer: th.optim.Optimizer, saved: dict[str, Any]) -> None:
-    """Put what :func:`optimizer_arrays` saved back (tuples, such as Adam's betas, included)."""
-    current = optimizer.state_dict()["param_groups"]
-    if len(saved["param_groups"]) != len(current):
-        raise ValueError("checkpoint optimizer has a different number of parameter groups")
-    groups = []
-    for now, old in zip(current, saved["param_groups"], strict=True):
-        group = dict(old)
-        for key, value in now.items():
-            if isinstance(value, tuple) and key in group:
-                group[key] = tuple(group[key])
-        groups.append(group)
-    state = {int(index): {key: th.as_tensor(np.array(value)) if isinstance(value, np.ndarray)
-                          else value for key, value in slots.items()}
-             for index, slots in saved["state"].items()}
-    optimizer.load_state_dict({"state": state, "param_groups": groups})

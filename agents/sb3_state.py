@@ -13,7 +13,7 @@ import numpy as np
 import torch as th
 from stable_baselines3.common.on_policy_algorithm import OnPolicyAlgorithm
 
-from populace.jsonable import to_json
+from populace.agents.torch_state import load_optimizer_arrays, optimizer_arrays
 
 BUFFER_ARRAYS = ("observations", "next_observations", "actions", "rewards", "advantages",
                  "returns", "episode_starts", "log_probs", "values", "dones", "timeouts")
@@ -35,12 +35,12 @@ def sb3_random(rng: np.random.Generator) -> Iterator[None]:
 
 def model_arrays(model: Any) -> dict[str, Any]:
     """Network, optimizers, counters and buffer of an SB3 PPO, A2C, DQN or SAC model."""
-    extra = {name: _optimizer_state(optimizer)
+    extra = {name: optimizer_arrays(optimizer)
              for name, optimizer in _extra_optimizers(model).items()}
     log_ent_coef = getattr(model, "log_ent_coef", None)  # SAC's learned entropy coefficient
     return {
         "network": {k: v.detach().cpu().numpy() for k, v in model.policy.state_dict().items()},
-        "optimizer": _optimizer_state(model.policy.optimizer) if _has_optimizer(model) else None,
+        "optimizer": optimizer_arrays(model.policy.optimizer) if _has_optimizer(model) else None,
         "optimizers": extra,
         "log_ent_coef": None if log_ent_coef is None else log_ent_coef.detach().cpu().numpy(),
         "counters": {
@@ -61,9 +61,9 @@ def load_model_arrays(model: Any, arrays: dict[str, Any]) -> None:
         {k: th.as_tensor(np.asarray(v), device=device) for k, v in arrays["network"].items()}
     )
     if _has_optimizer(model):
-        _load_optimizer(model.policy.optimizer, arrays["optimizer"], device)
+        load_optimizer_arrays(model.policy.optimizer, arrays["optimizer"], device)
     for name, optimizer in _extra_optimizers(model).items():
-        _load_optimizer(optimizer, arrays["optimizers"][name], device)
+        load_optimizer_arrays(optimizer, arrays["optimizers"][name], device)
     if arrays.get("log_ent_coef") is not None:
         with th.no_grad():
             model.log_ent_coef.copy_(th.as_tensor(np.asarray(arrays["log_ent_coef"])))
@@ -121,35 +121,3 @@ def _load_buffer(buffer: Any, state: dict[str, Any]) -> None:
     buffer.pos, buffer.full = int(state["pos"]), bool(state["full"])
     if hasattr(buffer, "generator_ready"):
         buffer.generator_ready = False
-
-
-def _optimizer_state(optimizer: th.optim.Optimizer) -> dict[str, Any]:
-    saved = optimizer.state_dict()
-    state = {
-        str(index): {
-            name: value.detach().cpu().numpy() if isinstance(value, th.Tensor) else value
-            for name, value in slots.items()
-        }
-        for index, slots in saved["state"].items()
-    }
-    return {"state": state, "param_groups": to_json(saved["param_groups"])}
-
-
-def _load_optimizer(optimizer: th.optim.Optimizer, saved: dict[str, Any], device: Any) -> None:
-    current = optimizer.state_dict()["param_groups"]
-    groups = []
-    for now, old in zip(current, saved["param_groups"], strict=True):
-        group = dict(old)
-        for key, value in now.items():  # JSON turned tuples (Adam's betas) into lists
-            if isinstance(value, tuple) and key in group:
-                group[key] = tuple(group[key])
-        groups.append(group)
-    state = {
-        int(index): {
-            name: th.as_tensor(np.asarray(value), device=device)
-            if isinstance(value, np.ndarray) else value
-            for name, value in slots.items()
-        }
-        for index, slots in saved["state"].items()
-    }
-    optimizer.load_state_dict({"state": state, "param_groups": groups})
