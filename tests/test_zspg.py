@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from populace.envs import zspg_network_v0, zspg_solvers
+from populace.envs import qre_newton, zspg_network_v0
 from populace.envs.polymatrix import (
     AMPS,
     RPS,
@@ -18,13 +18,13 @@ from populace.envs.polymatrix import (
     game_from_spec,
     two_agent_game,
 )
+from populace.envs.qre_newton import path_order
 from populace.envs.zspg_network_v0 import ZSPGNetworkCore
 from populace.envs.zspg_solvers import (
     chain_nash_point,
     is_chain_nash,
     kl_divergence,
     nash_conv,
-    path_order,
     qre,
     qre_residual,
 )
@@ -278,10 +278,10 @@ def test_cyclic_reduction_solves_block_tridiagonal_systems(size, d):
         if i < size - 1:
             dense[i * d:(i + 1) * d, (i + 1) * d:(i + 2) * d] = upper[i]
     expected = np.linalg.solve(dense, rhs.ravel()).reshape(size, d)
-    solved = zspg_solvers._block_tridiagonal_solve(lower, diagonal, upper, rhs)
+    solved = qre_newton._block_tridiagonal_solve(lower, diagonal, upper, rhs)
     np.testing.assert_allclose(solved, expected, atol=1e-12)
     if d == 1:
-        scalar = zspg_solvers._tridiagonal_solve(lower[:, 0, 0], diagonal[:, 0, 0],
+        scalar = qre_newton._tridiagonal_solve(lower[:, 0, 0], diagonal[:, 0, 0],
                                                  upper[:, 0, 0], rhs[:, 0])
         np.testing.assert_allclose(scalar, expected[:, 0], atol=1e-12)
 
@@ -311,7 +311,7 @@ def test_newton_solves_a_long_chain_in_few_steps():
 
 
 def test_a_stalling_newton_hands_over_to_extragradient(monkeypatch):
-    monkeypatch.setattr(zspg_solvers, "NEWTON_STAGE_STEPS", 1)
+    monkeypatch.setattr(qre_newton, "NEWTON_STAGE_STEPS", 1)
     result = qre(chain_game(7), 0.05)
     assert result.residual < 1e-12 and result.iterations > 100  # extragradient finished it
     np.testing.assert_allclose(result.strategies,
