@@ -43,6 +43,21 @@ How we read it (*ours* where MJM leave it open):
   (∇ log π includes it); it starts at ``action_std``. A mixed equilibrium, where the
   population must spread over the plane, needs it: with a fixed s the spread of play is
   whatever s is.
+* **Mixture actor** (ours, ``components=K`` ≥ 2). The actor's trunk (linear or MLP, as
+  ``actor`` says) gives K means and K weight logits, and an agent draws a component, then a
+  Gaussian around its mean (:class:`~populace.agents.gaussian_mixture.GaussianMixture`; one σ
+  per component and coordinate, learned with ``learn_std``); the policy gradient uses the
+  mixture's log-density. MJM's actor is a single Gaussian, so agents that observe the same
+  thing all aim at one bump of places; a mean-field equilibrium with two crowded places (the
+  bimodal spatial game, where every agent starts near (1, 0)) is a mixed strategy that such a
+  policy cannot play, and a mixture can. The components' means start N(0, ``action_std``²)
+  apart: identical components would get identical gradients forever.
+* **Small start** (ours, ``output_scale``). torch's default initialisation gives an MLP actor
+  mean moves of a few tenths at every state, and an MLP critic slopes of that size: over a
+  30-step episode of ``supply_demand_v0`` that carried the population far from
+  everything rewarding before the critic had seen any data. With ``output_scale`` set, the
+  output layers of the MLP actor and critic start with weights N(0, ``output_scale``²) and
+  zero bias: a first policy that barely moves and a nearly flat first value.
 * **Actions outside the box.** The sample is clipped to the action space before the game sees
   it; the policy gradient uses the log-density of the unclipped sample (clipping is then part
   of the environment, and the estimate stays unbiased for the clipped policy).
@@ -63,6 +78,17 @@ How we read it (*ours* where MJM leave it open):
   running mean of z, and b' moves by W·Δc whenever c moves, so play is unchanged: only the
   geometry of the steps is. The critic sees z − c too. Off by default: on ``mf_lqr_v0`` it
   made the population's mean oscillate (the belief's default schedule already centres z).
+* **Multi-step advantage** (ours, ``advantage="gae"``). MJM's actor-critic is one-step
+  (TD(0)): the actor's advantage is δ_t. With ``advantage="gae"`` the learner instead keeps
+  the episode's rounds, every agent's at once as arrays of shape (T, N, ·), and when the
+  episode ends (termination or truncation) computes the generalised advantage estimate
+  ``A_t = Σ_k (γλ)^k δ_{t+k}`` (Schulman et al., *High-dimensional continuous control using
+  generalized advantage estimation*, ICLR 2016) from the TD errors of the critic it had
+  during the episode; λ = ``gae_lambda``, and λ = 1 is the Monte-Carlo return with V as
+  baseline. One actor step (A·∇log π) and one critic step (towards the λ-return V + A) then
+  use all T·N samples; the belief moves once per episode. Credit then reaches an action from
+  every later reward of the episode, not only through the critic's slope at the next state;
+  the episodes must end (every game here has a horizon), and ``batch_rounds`` is unused.
 * **Batches.** Every ``batch_rounds`` rounds the stored transitions of all agents make one
   critic step, one actor step and one belief step (1: a step per round, as the paper's online
   updates); the belief then moves towards the statistic each agent saw, averaged over the
@@ -89,6 +115,7 @@ from gymnasium import spaces
 from torch import nn
 
 from populace.agents.base import Learner, Transition, checkpoint_array, pick_group
+from populace.agents.gaussian_mixture import GaussianMixture
 from populace.agents.torch_state import (
     load_module_arrays,
     load_optimizer_arrays,
@@ -101,12 +128,14 @@ INPUTS = ("offset", "joint")
 ACTORS = ("linear", "mlp")
 CRITICS = ("quadratic", "mlp")
 OPTIMIZERS = ("adam", "sgd")
+ADVANTAGES = ("td", "gae")
 DEFAULT_STD = float(np.sqrt(0.1))  # MJM: "a Gaussian output with variance 0.1"
 BATCH_PARTS = 6  # z, unclipped actions, rewards, z', 1 − terminated, the statistic seen
 STREAM = 0xAC0F  # spawn key of the learner's generator (see __init__)
 
-__all__ = ["ACTORS", "CRITICS", "INPUTS", "OPTIMIZERS", "ActorCriticFictitiousPlay",
-           "QuadraticFeatures", "step_size"]
+__all__ = ["ACTORS", "ADVANTAGES", "CRITICS", "INPUTS", "OPTIMIZERS",
+           "ActorCriticFictitiousPlay", "QuadraticFeatures", "generalized_advantages",
+           "step_size"]
 
 
 def step_size(rate: float, n: int, horizon: float, decay: float) -> float:
@@ -116,6 +145,22 @@ def step_size(rate: float, n: int, horizon: float, decay: float) -> float:
     (0.1, 0.05)
     """
     return rate / (1.0 + n / horizon) ** decay
+
+
+def generalized_advantages(deltas: np.ndarray, decay: float) -> np.ndarray:
+    """``A_t = Σ_{k ≥ 0} decay^k δ_{t+k}`` to the end of the episode, for TD errors ``δ`` of
+    shape ``(T, ...)`` (time first; every other axis, such as the agents, is kept as it is).
+    ``decay`` = γλ: λ = 0 gives δ itself, λ = 1 the Monte-Carlo return minus the value.
+
+    >>> generalized_advantages(np.array([[1.0], [2.0], [4.0]]), 0.5).ravel().tolist()
+    [3.0, 4.0, 4.0]
+    """
+    advantages = np.empty_like(deltas)
+    running = np.zeros_like(deltas[0])
+    for t in range(len(deltas) - 1, -1, -1):
+        running = deltas[t] + decay * running
+        advantages[t] = running
+    return advantages
 
 
 class QuadraticFeatures(nn.Module):
@@ -163,6 +208,16 @@ def build_actor(kind: str, inputs: int, outputs: int, hidden: Sequence[int],
     return linear
 
 
+def start_small(network: nn.Module, scale: float) -> None:
+    """Redraw the last layer of an MLP (:func:`_mlp`): weights N(0, scale²), bias 0."""
+    assert isinstance(network, nn.Sequential)
+    head = network[-1]
+    assert isinstance(head, nn.Linear)
+    with th.no_grad():
+        head.weight.normal_(0.0, scale)
+        head.bias.zero_()
+
+
 def build_critic(kind: str, inputs: int, hidden: Sequence[int]) -> nn.Module:
     """The critic V(z): linear in the quadratic features (starting at 0) or an MLP."""
     if kind == "mlp":
@@ -201,6 +256,9 @@ class ActorCriticFictitiousPlay(Learner):
         action_std: exploration standard deviation s > 0 of every action coordinate (the
             starting value when ``learn_std``).
         learn_std: learn s by the policy gradient (module docstring, Learned spread).
+        components: 1 (default) for MJM's Gaussian actor; K ≥ 2 for a mixture of K
+            Gaussians whose means and weights come from the ``actor`` trunk (module
+            docstring, Mixture actor).
         discount: γ in (0, 1]; 1 is the average-reward criterion.
         actor_rate, critic_rate, average_rate, belief_rate: initial step sizes of the actor
             (α), the critic, the average-reward estimate ρ and the belief (β).
@@ -210,8 +268,14 @@ class ActorCriticFictitiousPlay(Learner):
         horizon: updates n over which the actor's, critic's and ρ's steps start to decay (> 0).
         belief_horizon: the same for the belief's steps (> 0).
         optimizer: ``"adam"`` (MJM) or ``"sgd"`` for the actor and the critic.
-        batch_rounds: rounds per actor/critic step (≥ 1).
+        batch_rounds: rounds per actor/critic step (≥ 1; with ``advantage="td"``).
+        advantage: ``"td"`` (MJM: the TD error δ, a step every ``batch_rounds`` rounds) or
+            ``"gae"`` (a step at every episode end; module docstring, Multi-step advantage).
+        gae_lambda: λ in [0, 1] of ``advantage="gae"``.
         init_scale: standard deviation of the linear actor's initial weights (≥ 0).
+        output_scale: standard deviation of the initial output-layer weights of the MLP
+            actor and critic (≥ 0; module docstring, Small start), or None (default) for
+            torch's initialisation.
         normalize_rate: rate in (0, 1] of the running mean of the inputs (module docstring,
             Centering), or None (default) for no centering.
         initial_belief: the belief every agent starts with (default: its first observation).
@@ -246,6 +310,7 @@ class ActorCriticFictitiousPlay(Learner):
         hidden: Sequence[int] = (32, 32),
         action_std: float = DEFAULT_STD,
         learn_std: bool = False,
+        components: int = 1,
         discount: float = 1.0,
         actor_rate: float = 0.02,
         critic_rate: float = 0.02,
@@ -258,7 +323,10 @@ class ActorCriticFictitiousPlay(Learner):
         belief_horizon: float = 10.0,
         optimizer: str = "adam",
         batch_rounds: int = 5,
+        advantage: str = "td",
+        gae_lambda: float = 0.95,
         init_scale: float = 0.01,
+        output_scale: float | None = None,
         normalize_rate: float | None = None,
         initial_belief: Sequence[float] | None = None,
         seed: int | None = None,
@@ -283,6 +351,7 @@ class ActorCriticFictitiousPlay(Learner):
             raise TypeError(f"learn_std must be a bool, got {type(learn_std).__name__} "
                             f"{learn_std!r}")
         self.learn_std = bool(learn_std)
+        self.components = check_int("components", components, minimum=1)
         self.discount = check_number("discount", discount, low=0.0, high=1.0, low_open=True)
         self.rates = {
             name: check_number(name, value, low=0.0, low_open=True)
@@ -297,7 +366,11 @@ class ActorCriticFictitiousPlay(Learner):
                                            low_open=True)
         self.optimizer_name = check_choice("optimizer", optimizer, OPTIMIZERS)
         self.batch_rounds = check_int("batch_rounds", batch_rounds, minimum=1)
+        self.advantage = check_choice("advantage", advantage, ADVANTAGES)
+        self.gae_lambda = check_number("gae_lambda", gae_lambda, low=0.0, high=1.0)
         self.init_scale = check_number("init_scale", init_scale, low=0.0)
+        self.output_scale = None if output_scale is None else check_number(
+            "output_scale", output_scale, low=0.0)
         self.normalize_rate = None if normalize_rate is None else check_number(
             "normalize_rate", normalize_rate, low=0.0, high=1.0, low_open=True)
         self.initial_belief = _initial_belief(initial_belief, self.field_size)
@@ -331,13 +404,28 @@ class ActorCriticFictitiousPlay(Learner):
         size = self.state_size if self.inputs == "offset" else self.observation_dim
         with th.random.fork_rng(devices=[]):
             th.manual_seed(int(self.rng.integers(2**62)))
+            if self.components > 1:
+                return self._mixture_actor(size), build_critic(self.critic_kind, size,
+                                                               self.hidden).double()
             actor = build_actor(self.actor_kind, size, self.action_dim, self.hidden,
                                 self.init_scale)
             critic = build_critic(self.critic_kind, size, self.hidden)
+            if self.output_scale is not None:
+                for kind, network in ((self.actor_kind, actor), (self.critic_kind, critic)):
+                    if kind == "mlp":
+                        start_small(network, self.output_scale)
         if self.learn_std:  # a parameter of the actor: its optimizer group, its checkpoint
             actor.register_parameter("log_std", nn.Parameter(
                 th.full((self.action_dim,), float(np.log(self.action_std)))))
         return actor.double(), critic.double()
+
+    def _mixture_actor(self, size: int) -> GaussianMixture:
+        """K Gaussians on the ``actor`` trunk (called under the seeded torch generator)."""
+        trunk = build_actor(self.actor_kind, size, self.components * (self.action_dim + 1),
+                            self.hidden, self.init_scale)
+        return GaussianMixture(trunk, components=self.components, action_dim=self.action_dim,
+                               std=self.action_std, learn_std=self.learn_std,
+                               spread=self.action_std).double()
 
     def _std(self) -> np.ndarray:
         """The Gaussian's standard deviation per action coordinate (now)."""
@@ -360,8 +448,11 @@ class ActorCriticFictitiousPlay(Learner):
         if self.belief is None:
             self.belief = obs[:, self.state_size:].copy()
         z = self._inputs(obs)
-        mean = self._mean(z)
-        samples = mean + self._std() * self.rng.standard_normal(mean.shape)
+        if isinstance(self.actor, GaussianMixture):
+            samples = self.actor.sample(th.as_tensor(z), self.rng)[0]
+        else:
+            mean = self._mean(z)
+            samples = mean + self._std() * self.rng.standard_normal(mean.shape)
         played = np.clip(samples, self.low, self.high).astype(self.action_space.dtype)
         self._acted = _Acted(obs, z, samples, played)
         return played.copy()
@@ -371,6 +462,8 @@ class ActorCriticFictitiousPlay(Learner):
         if isinstance(self.actor, nn.Linear):
             weight, bias = self._effective_linear()
             return z @ weight.T + bias
+        if isinstance(self.actor, GaussianMixture):  # the mixture's mean, Σ_j w_j μ_j
+            return self.actor.mean(th.as_tensor(z))
         with th.no_grad():
             return self.actor(th.as_tensor(self._actor_inputs(z))).numpy()
 
@@ -395,8 +488,9 @@ class ActorCriticFictitiousPlay(Learner):
 
     # ------------------------------------------------------------------ learning
     def update(self, transition: Transition) -> None:
-        """Store the round; every ``batch_rounds`` rounds step the critic and the actor; then
-        move every agent's belief towards the statistic it sees after the step."""
+        """Store the round; every ``batch_rounds`` rounds (``advantage="gae"``: at the end of
+        every episode) step the critic and the actor; then move every agent's belief towards
+        the statistic it sees after the step."""
         after = self._observations("next_observations", transition.next_observations)
         rewards = _rewards(transition.rewards, self.n_agents)
         z, samples = self._drawn(transition)
@@ -406,10 +500,17 @@ class ActorCriticFictitiousPlay(Learner):
         keep = np.full(self.n_agents, 0.0 if transition.terminated else 1.0)
         self._batch.append((z, samples, rewards, z_next, keep, after[:, self.state_size:]))
         self._acted = None
-        if len(self._batch) >= self.batch_rounds:
+        if self.advantage == "gae":
+            full = transition.terminated or transition.truncated
+        else:
+            full = len(self._batch) >= self.batch_rounds
+        if full:
             rounds = [np.stack(parts) for parts in zip(*self._batch, strict=True)]
             self._batch = []
-            self._learn(*(part.reshape(-1, *part.shape[2:]) for part in rounds[:5]))
+            if self.advantage == "gae":
+                self._learn_episode(*rounds[:5])
+            else:
+                self._learn(*(part.reshape(-1, *part.shape[2:]) for part in rounds[:5]))
             self._move_belief(rounds[5].mean(axis=0))
 
     def _drawn(self, transition: Transition) -> tuple[np.ndarray, np.ndarray]:
@@ -435,17 +536,45 @@ class ActorCriticFictitiousPlay(Learner):
     def _learn(self, z: np.ndarray, samples: np.ndarray, rewards: np.ndarray,
                z_next: np.ndarray, keep: np.ndarray) -> None:
         """One critic step (semi-gradient TD(0)) and one actor step (δ·∇log π), then ρ."""
+        value, delta = self._td_errors(z, rewards, z_next, keep)
+        self._step(z, samples, value, delta, delta)
+
+    def _learn_episode(self, z: np.ndarray, samples: np.ndarray, rewards: np.ndarray,
+                       z_next: np.ndarray, keep: np.ndarray) -> None:
+        """One episode's rounds, ``(T, N, ·)``: the generalised advantages of its TD errors
+        (module docstring, Multi-step advantage), then one critic and one actor step on them."""
+        steps, agents = rewards.shape
+
+        def flat(part: np.ndarray) -> np.ndarray:
+            return part.reshape(steps * agents, *part.shape[2:])
+
+        value, delta = self._td_errors(flat(z), flat(rewards), flat(z_next), flat(keep))
+        advantage = generalized_advantages(delta.numpy().reshape(steps, agents),
+                                           self.discount * self.gae_lambda)
+        self._step(flat(z), flat(samples), value, th.as_tensor(advantage.ravel()), delta)
+
+    def _td_errors(self, z: np.ndarray, rewards: np.ndarray, z_next: np.ndarray,
+                   keep: np.ndarray) -> tuple[th.Tensor, th.Tensor]:
+        """V(z) (with its gradient) and the TD errors δ = r − ρ + γ·keep·V(z') − V(z)."""
         value = self.critic(th.as_tensor(z - self.center)).squeeze(1)
         with th.no_grad():
             following = self.critic(th.as_tensor(z_next - self.center)).squeeze(1)
             delta = (th.as_tensor(rewards) - self.average
                      + self.discount * th.as_tensor(keep) * following - value)
+        return value, delta
+
+    def _step(self, z: np.ndarray, samples: np.ndarray, value: th.Tensor,
+              advantage: th.Tensor, delta: th.Tensor) -> None:
+        """The critic towards V + advantage, the actor along advantage·∇log π, ρ by δ."""
         self._set_rates()
-        mean = self.actor(th.as_tensor(self._actor_inputs(z)))
-        log_density = self._log_density(th.as_tensor(samples), mean)
+        if isinstance(self.actor, GaussianMixture):
+            log_density = self.actor.log_prob(th.as_tensor(z), th.as_tensor(samples))
+        else:
+            mean = self.actor(th.as_tensor(self._actor_inputs(z)))
+            log_density = self._log_density(th.as_tensor(samples), mean)
         # the two losses share no parameter: one backward pass gives each its own gradient
         self.optimizer.zero_grad()
-        (-(delta * (value + log_density)).mean()).backward()
+        (-(advantage * (value + log_density)).mean()).backward()
         self.optimizer.step()
         if self.discount == 1.0:
             rate = step_size(self.rates["average_rate"], self.n, self.horizon,
@@ -492,7 +621,13 @@ class ActorCriticFictitiousPlay(Learner):
         """Linear actor: ``{"gain": G, "offset": c, "offsets": per agent}`` with every agent
         playing ``u = −G(x − c_i)`` on average (c_i its rest point given its belief; ``offset``
         is the agents' mean c). MLP actor, or a linear one whose gain has no inverse (so no
-        rest point): :meth:`mean_action`, the policy without its exploration."""
+        rest point): :meth:`mean_action`, the policy without its exploration. Mixture actor
+        (``components`` ≥ 2): the learner itself, so that a game scores what it plays (the
+        spatial and LQR metrics score the window's play for a learner object): its mean
+        action Σ_j w_j μ_j is the population's average move, which for a bimodal policy
+        lands between the modes, where few agents go."""
+        if self.components > 1:
+            return self
         if self.actor_kind == "mlp":
             return self.mean_action
         full, bias = self._effective_linear()
@@ -547,11 +682,13 @@ class ActorCriticFictitiousPlay(Learner):
             "observation_dim": self.observation_dim, "state_size": self.state_size,
             "inputs": self.inputs, "actor": self.actor_kind, "critic": self.critic_kind,
             "hidden": list(self.hidden), "action_std": self.action_std,
-            "learn_std": self.learn_std,
+            "learn_std": self.learn_std, "components": self.components,
             "discount": self.discount, **self.rates, **self.decays, "horizon": self.horizon,
             "belief_horizon": self.belief_horizon, "optimizer": self.optimizer_name,
-            "batch_rounds": self.batch_rounds,
-            "init_scale": self.init_scale, "normalize_rate": self.normalize_rate,
+            "batch_rounds": self.batch_rounds, "advantage": self.advantage,
+            "gae_lambda": self.gae_lambda,
+            "init_scale": self.init_scale, "output_scale": self.output_scale,
+            "normalize_rate": self.normalize_rate,
             "initial_belief": None if self.initial_belief is None else self.initial_belief.tolist(),
         }
 

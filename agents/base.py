@@ -6,7 +6,9 @@ whatever its Gymnasium spaces: :meth:`~Learner.act` maps a batch of observations
 of the group (observations, actions, rewards, next observations, terminated, truncated, and
 the game extras the learner declares in :attr:`~Learner.extras`, such as population
 statistics); :meth:`~Learner.policy` returns what the game's metrics score (for discrete
-actions, one mixed strategy per agent; for continuous ones a callable or parameters). A
+actions, one mixed strategy per agent; for continuous ones a callable or parameters). A learner
+may also declare ``action_probabilities(observations)``, its action probabilities at any
+observations, for metrics that tabulate policies (:mod:`populace.envs.metrics`). A
 :class:`MultiGroupLearner` controls several groups at once and speaks in dicts keyed by group.
 A learner that plans with the game's model reads it from ``core.model()`` in
 :meth:`~Learner.for_game`, the one constructor :func:`populace.agents.make_learner` calls.

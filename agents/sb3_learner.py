@@ -32,6 +32,7 @@ from populace.jsonable import to_json
 
 ALGORITHMS: dict[str, type[BaseAlgorithm]] = {"ppo": PPO, "a2c": A2C, "dqn": DQN, "sac": SAC}
 CONTINUOUS = ("sac",)  # the algorithms for Box actions; the others take Discrete(n)
+CHUNK = 65_536  # observations per forward pass when action probabilities are tabulated
 
 # Defaults that differ from SB3's because one SB3 step here is a whole population of agents.
 POPULATION_DEFAULTS: dict[str, dict[str, Any]] = {
@@ -237,18 +238,30 @@ class SB3Learner(Learner):
             self._add_replay(obs, actions, rewards, next_obs, terminated, truncated)
 
     def policy(self) -> Any:
-        """Each agent's action probabilities at its last observation, ``(n_agents, n_actions)``.
-
-        PPO/A2C: the shared actor's distribution. DQN: the ε-greedy mixture it samples from
-        (uniform before ``learning_starts``). Before any observation, an all-zeros one is used.
+        """Each agent's action probabilities at its last observation, ``(n_agents, n_actions)``
+        (:meth:`action_probabilities` there; before any observation, an all-zeros one is used).
         SAC (Box actions): :meth:`mean_action`, the deterministic policy, a callable (games
         that score linear policies fit one to the window's play instead).
         """
         if self.continuous:
             return self.mean_action
         obs = self._last_observations
-        if obs is None:
-            obs = self._batch(None)
+        return self.action_probabilities(self._batch(None) if obs is None else obs)
+
+    def action_probabilities(self, observations: np.ndarray) -> np.ndarray:
+        """``(rows, n_actions)``: the probabilities :meth:`act` samples from at each of
+        ``observations`` — the *stochastic* policy played, not SB3's deterministic
+        ``predict``. PPO/A2C: the shared actor's distribution; DQN: the ε-greedy mixture
+        (uniform before ``learning_starts``). Evaluated in chunks of :data:`CHUNK` rows, so a
+        game may tabulate the policy over a large observation set. Discrete actions only."""
+        if self.continuous:
+            raise ValueError(f"{self.algorithm} acts in a Box: it has no action probabilities")
+        obs = np.asarray(observations)
+        return np.concatenate([self._probabilities(obs[i:i + CHUNK])
+                               for i in range(0, len(obs), CHUNK)] or
+                              [np.zeros((0, self.n_actions))])
+
+    def _probabilities(self, obs: np.ndarray) -> np.ndarray:
         policy: Any = self.model.policy
         with th.no_grad():
             obs_tensor = self._tensor(obs)
@@ -256,8 +269,8 @@ class SB3Learner(Learner):
                 return _rows(policy.get_distribution(obs_tensor).distribution.probs)
             greedy = policy.q_net(obs_tensor).argmax(dim=1).cpu().numpy()
         epsilon = self._epsilon()
-        probabilities = np.full((self.n_agents, self.n_actions), epsilon / self.n_actions)
-        probabilities[np.arange(self.n_agents), greedy] += 1.0 - epsilon
+        probabilities = np.full((len(obs), self.n_actions), epsilon / self.n_actions)
+        probabilities[np.arange(len(obs)), greedy] += 1.0 - epsilon
         return probabilities
 
     def config(self) -> dict[str, Any]:

@@ -3,8 +3,19 @@ them from one window of play.
 
 The train loop knows nothing about any game. Every round it hands the game's
 :class:`WindowMetrics` the joint actions and the step's result; when a window closes it asks
-for one value per declared column, passing the learners' current policies (by group) so that a
-game can score policies as well as play. A window's tally is part of a checkpoint.
+for one value per declared column, passing every group's current policy (a
+:class:`PlayedPolicies`) so that a game can score policies as well as play. A window's tally is
+part of a checkpoint.
+
+**Declared action probabilities.** Any policy of a discrete group — a learner, or a fixed
+policy given as the faces take one — may declare ``action_probabilities(observations) ->
+(rows, n_actions)``: the probabilities with which it picks each action at each observation
+(leading axis = rows), the distribution it actually samples from. SB3's discrete learners
+declare their network's distribution, a probability vector given as a fixed policy declares
+itself, and a callable fixed policy declares whatever its object declares. Metrics that need a
+policy's probabilities at observations of their choosing (to tabulate it over a finite
+observation set, say) ask for them through :func:`declared_probabilities`; a policy that
+declares nothing (a plain function) cannot be tabulated, and the metrics that need it say NaN.
 """
 
 from __future__ import annotations
@@ -18,6 +29,46 @@ if TYPE_CHECKING:
     from populace.envs.core import Step
 
 Arrays = dict[str, np.ndarray]
+
+
+class PlayedPolicies(dict[str, Any]):
+    """Every group's policy, as a window's scores receive it: ``policies[group]`` is the
+    learner's ``policy()`` for a group a learner controls, and the fixed policy (as the faces
+    take it) for any other group; :attr:`players` maps each group to the object acting for it
+    (the learner itself, or that fixed policy), where declared action probabilities are found.
+    """
+
+    def __init__(self, policies: Mapping[str, Any], players: Mapping[str, Any]) -> None:
+        super().__init__(policies)
+        self.players = dict(players)
+
+
+def probability_source(policies: Mapping[str, Any], group: str
+                       ) -> Callable[[np.ndarray], Any] | None:
+    """The ``action_probabilities`` that the policy of ``group`` declares — asked of
+    ``policies[group]``, then of the group's player — or None if neither declares any."""
+    players = getattr(policies, "players", {})
+    for candidate in (policies.get(group), players.get(group)):
+        method = getattr(candidate, "action_probabilities", None)
+        if callable(method):
+            return method
+    return None
+
+
+def declared_probabilities(policies: Mapping[str, Any], group: str,
+                           observations: np.ndarray) -> np.ndarray | None:
+    """``(rows, n_actions)``: the action probabilities the policy of ``group`` declares at
+    ``observations`` (:func:`probability_source`), or None if it declares none.
+
+    >>> class Coin:
+    ...     def action_probabilities(self, observations):
+    ...         return np.full((len(observations), 2), 0.5)
+    >>> declared_probabilities({"agent": Coin()}, "agent", np.zeros((3, 1))).shape
+    (3, 2)
+    >>> declared_probabilities({"agent": lambda obs, rng: obs}, "agent", np.zeros((3, 1)))
+    """
+    method = probability_source(policies, group)
+    return None if method is None else np.asarray(method(observations), dtype=np.float64)
 
 
 class WindowMetrics:

@@ -5,7 +5,9 @@ A *population policy* may be given as
 * ``None`` — the game's documented default (:meth:`PopulationCore.default_policy`: its
   reference equilibrium where one exists, else uniform play);
 * a probability vector over a discrete action space — every agent samples i.i.d. from it;
-* a callable ``policy(observations, rng) -> actions`` over the whole batch of agents;
+* a callable ``policy(observations, rng) -> actions`` over the whole batch of agents (it may
+  also declare ``action_probabilities``, :mod:`populace.envs.metrics`, for metrics that
+  tabulate policies);
 * a learner (anything with ``act(observations)``) controlling exactly that many agents.
 
 All sampling draws from the core's own generator, so a seed fixes everything.
@@ -39,7 +41,7 @@ def as_policy(spec: Any, action_space: spaces.Space, n_agents: int, name: str) -
         return spec
     if isinstance(action_space, spaces.Discrete):
         probabilities = check_distribution(name, spec, int(action_space.n))
-        return _mixed_strategy(probabilities, int(action_space.start))
+        return MixedStrategy(probabilities, int(action_space.start))
     raise TypeError(
         f"{name} must be a callable, a learner or (for discrete actions) a probability vector, "
         f"got {type(spec).__name__}"
@@ -68,20 +70,26 @@ def sample_actions(
     return np.minimum((cumulative <= draws[:, None]).sum(axis=1), last)
 
 
-def _mixed_strategy(probabilities: np.ndarray, start: int) -> PolicyFn:
-    support = np.flatnonzero(probabilities)
-    if len(support) == 1:  # pure: no draws, so the generator is left as it is
-        action = int(support[0]) + start
+class MixedStrategy:
+    """Every agent samples i.i.d. from one probability vector over ``Discrete(n, start)``
+    (a pure strategy draws nothing, so the generator is left as it is). It declares its
+    ``action_probabilities`` (:mod:`populace.envs.metrics`): the vector, at every observation.
+    """
 
-        def pure(observations: np.ndarray, rng: np.random.Generator) -> np.ndarray:
-            return np.full(len(observations), action, dtype=np.int64)
+    def __init__(self, probabilities: np.ndarray, start: int) -> None:
+        self.probabilities = probabilities
+        self.start = start
+        support = np.flatnonzero(probabilities)
+        self.pure = int(support[0]) + start if len(support) == 1 else None
 
-        return pure
+    def __call__(self, observations: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+        if self.pure is not None:
+            return np.full(len(observations), self.pure, dtype=np.int64)
+        return sample_actions(self.probabilities, rng, len(observations)).astype(
+            np.int64) + self.start
 
-    def mixed(observations: np.ndarray, rng: np.random.Generator) -> np.ndarray:
-        return sample_actions(probabilities, rng, len(observations)).astype(np.int64) + start
-
-    return mixed
+    def action_probabilities(self, observations: np.ndarray) -> np.ndarray:
+        return np.tile(self.probabilities, (len(observations), 1))
 
 
 def role_policies_for(

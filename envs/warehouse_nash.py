@@ -2,8 +2,9 @@
 
 ALT's guarantee is an ε-approximate Nash equilibrium: neither the dispatcher nor a robot can
 gain more than ε by changing its own policy. :func:`nash_gains` measures both gains of a
-tabular joint policy (dispatcher ``[s_g, rank, a_g]`` over the counts of the game's k sampled
-robots, robots ``[s_l, s_g, a_l]``) in the n-robot game, by simulated episodes
+joint policy (the dispatcher's a table ``[s_g, rank, a_g]`` over the counts of the game's k
+sampled robots, or any function of (s_g, sampled counts); the robots' a table
+``[s_l, s_g, a_l]``) in the n-robot game, by simulated episodes
 (:mod:`populace.envs.warehouse_sim`) with common random numbers:
 
 * **robot** — the exact best response of one robot in its induced (s_g, s_l) MDP, the
@@ -32,8 +33,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from populace.envs.count_vectors import CountVectors
-from populace.envs.warehouse_model import ZONES, WarehouseModel
-from populace.envs.warehouse_sim import simulate, tabular_dispatcher
+from populace.envs.warehouse_model import ROBOT_ACTIONS, ZONES, WarehouseModel
+from populace.envs.warehouse_sim import DispatcherFn, simulate, tabular_dispatcher
 from populace.envs.warehouse_solvers import (
     dispatcher_best_response,
     induced_kernel,
@@ -54,34 +55,42 @@ class NashGains:
         return max(self.dispatcher, self.robot, 0.0)
 
 
-def check_tabular(model: WarehouseModel, dispatcher: np.ndarray, robot: np.ndarray,
-                  space: CountVectors) -> None:
-    """Raise a ValueError unless both policies are probability tables of the right shapes."""
-    for name, table, shape in (("dispatcher", dispatcher, (ZONES, space.size, ZONES)),
-                               ("robot", robot, (ZONES, ZONES, 3))):
-        if np.shape(table) != shape:
-            raise ValueError(f"the {name} policy must have shape {shape} for k={model.k}, "
-                             f"got {np.shape(table)}")
-        if not np.allclose(np.sum(table, axis=-1), 1.0) or np.min(table) < 0:
-            raise ValueError(f"the {name} policy's rows must be probability vectors")
+def check_table(name: str, table: np.ndarray, shape: tuple[int, ...], k: int) -> None:
+    """Raise a ValueError unless ``table`` is a probability table of ``shape``."""
+    if np.shape(table) != shape:
+        raise ValueError(f"the {name} policy must have shape {shape} for k={k}, "
+                         f"got {np.shape(table)}")
+    if not np.allclose(np.sum(table, axis=-1), 1.0) or np.min(table) < 0:
+        raise ValueError(f"the {name} policy's rows must be probability vectors")
 
 
-def nash_gains(model: WarehouseModel, dispatcher: np.ndarray, robot: np.ndarray, *,
-               rollouts: int = 200, horizon: int = 100, samples: int = 100,
-               seed: int = 0) -> NashGains:
+def nash_gains(model: WarehouseModel, dispatcher: np.ndarray | DispatcherFn,
+               robot: np.ndarray, *, rollouts: int = 200, horizon: int = 100,
+               samples: int = 100, method: str = "sampled", seed: int = 0) -> NashGains:
     """The unilateral gains of the joint policy (``dispatcher``, ``robot``) over ``horizon``
-    steps, from ``rollouts`` simulated episodes seeded by ``seed``."""
-    space = CountVectors(model.k, ZONES)
-    check_tabular(model, dispatcher, robot, space)
+    steps, from ``rollouts`` simulated episodes seeded by ``seed``.
 
-    base = simulate(model, tabular_dispatcher(dispatcher, space), robot, rollouts=rollouts,
-                    horizon=horizon, rng=np.random.default_rng(seed))
+    ``dispatcher`` is a table ``[s_g, rank, a_g]`` or any
+    :data:`~populace.envs.warehouse_sim.DispatcherFn` (the simulation only asks it at the
+    states its episodes visit); ``robot`` is a table ``[s_l, s_g, a_l]``. ``samples`` and
+    ``method`` are the dispatcher best response's (``"rounded"``: the authors' deterministic
+    operator, for k where the sampled one is too slow)."""
+    space = CountVectors(model.k, ZONES)
+    check_table("robot", robot, (ZONES, ZONES, ROBOT_ACTIONS), model.k)
+    if callable(dispatcher):
+        playing = dispatcher
+    else:
+        check_table("dispatcher", dispatcher, (ZONES, space.size, ZONES), model.k)
+        playing = tabular_dispatcher(dispatcher, space)
+
+    base = simulate(model, playing, robot, rollouts=rollouts, horizon=horizon,
+                    rng=np.random.default_rng(seed))
     deviation = robot_best_response(model, induced_kernel(base.visits)).policy
-    ghosts = simulate(model, tabular_dispatcher(dispatcher, space), robot, rollouts=rollouts,
-                      horizon=horizon, rng=np.random.default_rng(seed), ghosts=(robot, deviation))
+    ghosts = simulate(model, playing, robot, rollouts=rollouts, horizon=horizon,
+                      rng=np.random.default_rng(seed), ghosts=(robot, deviation))
     robot_gain = float((ghosts.ghost_returns[1] - ghosts.ghost_returns[0]).mean())
     plan = dispatcher_best_response(model, robot, space, np.random.default_rng(seed),
-                                    samples=samples)
+                                    samples=samples, method=method)
     better = simulate(model, tabular_dispatcher(plan.probabilities(), space), robot,
                       rollouts=rollouts, horizon=horizon, rng=np.random.default_rng(seed))
     return NashGains(base.value, better.value - base.value, robot_gain)

@@ -50,16 +50,20 @@ class Rollouts:
 
 def tabular_dispatcher(probabilities: np.ndarray, space: CountVectors) -> DispatcherFn:
     """A dispatcher playing ``probabilities[s_g, rank(counts), a_g]`` (one-hot: deterministic)."""
-    cumulative = np.cumsum(probabilities, axis=-1)
-    pure = bool(np.all((probabilities == 0) | (probabilities == 1)))
-    actions = probabilities.argmax(axis=-1)
+    return dispatcher_from_rows(lambda zones, counts: probabilities[zones, space.rank(counts)])
+
+
+def dispatcher_from_rows(rows_of: Callable[[np.ndarray, np.ndarray], np.ndarray]
+                         ) -> DispatcherFn:
+    """A dispatcher drawing a_g by inverse CDF from ``rows_of(s_g (R,), sampled counts (R, 5))
+    -> (R, 5)`` action probabilities; when every row is one-hot it draws nothing."""
 
     def act(zones: np.ndarray, counts: np.ndarray, rng: np.random.Generator) -> np.ndarray:
-        ranks = space.rank(counts)
-        if pure:
-            return actions[zones, ranks]
-        rows = cumulative[zones, ranks]
-        return (rng.random(len(zones))[:, None] >= rows[:, :-1]).sum(axis=1)
+        rows = rows_of(zones, counts)
+        if np.all((rows == 0) | (rows == 1)):
+            return rows.argmax(axis=1)
+        cumulative = np.cumsum(rows, axis=1)
+        return (rng.random(len(zones))[:, None] >= cumulative[:, :-1]).sum(axis=1)
 
     return act
 

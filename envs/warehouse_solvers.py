@@ -81,7 +81,7 @@ def rounded_ranks(model: WarehouseModel, robot_policy: np.ndarray,
     """``[s_g, s_g', rank, 1]``: the authors' deterministic next count vector, c·M rounded to
     integers summing to k by the largest-remainder method."""
     step = model.robot_step(robot_policy)
-    out = np.empty((ZONES, ZONES, space.size, 1), dtype=np.int64)
+    out = np.empty((ZONES, ZONES, space.size, 1), dtype=np.int32)
     for g in range(ZONES):
         for h in range(ZONES):
             expected = space.vectors @ step[g, h]
@@ -116,7 +116,9 @@ def solve_dispatcher(model: WarehouseModel, robot_policy: np.ndarray, space: Cou
     sweeps = 0
     for sweeps in range(1, iterations + 1):  # noqa: B007 - the count is reported
         after = expected_values(values, by_sample)  # [g, g', S]
-        q = reward + model.gamma * np.einsum("gah,ghs->gsa", kernel, after)
+        q = np.einsum("gah,ghs->gsa", kernel, after)
+        q *= model.gamma  # in place: at k = 50, q is 63 MB
+        q += reward
         new = q.max(axis=-1)
         change = float(np.abs(new - values).max())
         values = new

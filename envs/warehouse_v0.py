@@ -25,14 +25,18 @@ from populace.envs import render
 from populace.envs.core import Group, PopulationCore, Step
 from populace.envs.count_vectors import CountVectors
 from populace.envs.faces import faces
-from populace.envs.metrics import WindowMetrics
+from populace.envs.metrics import WindowMetrics, declared_probabilities, probability_source
 from populace.envs.policies import sample_actions
 from populace.envs.validation import check_choice, check_int, check_number
 from populace.envs.warehouse_model import PULLS, ROBOT_ACTIONS, ZONES, WarehouseModel
 from populace.envs.warehouse_nash import nash_gains
+from populace.envs.warehouse_sim import DispatcherFn, dispatcher_from_rows
 
 DEFAULT_K = 10  # the sample size when k is not given (capped at n_agents)
 NASH_ROLLOUTS = 100  # simulated episodes behind a window's ε-Nash gains
+# Up to this k the dispatcher's best response behind the gains uses sampled next counts; above
+# it, the authors' rounded operator (sampled: 25 × C(k + 4, 4) × 100 indices, 3 GB at k = 50).
+SAMPLED_K = 20
 
 
 class WarehouseCore(PopulationCore):
@@ -83,8 +87,10 @@ class WarehouseCore(PopulationCore):
 
     `discounted_return`: Σ_t γ^t (system reward) per episode, averaged over the episodes that
     ended in the window (NaN if none did). `gain_dispatcher`, `gain_robot`, `epsilon`: how much
-    each role could gain by deviating alone from the learners' joint policy, and the larger
-    (:mod:`populace.envs.warehouse_nash`; NaN unless both groups' policies are tables).
+    each role could gain by deviating alone from the joint policy played, and the larger
+    (:mod:`populace.envs.warehouse_nash`; a group's policy is scored as a table or through the
+    action probabilities it declares, :class:`WarehouseMetrics`; NaN for a policy that
+    declares none, such as a plain function).
 
     ## Arguments
 
@@ -248,17 +254,26 @@ class WarehouseMetrics(WindowMetrics):
     """``discounted_return``: the mean over the episodes that ended in the window of
     Σ_t γ^t (system reward) (an episode under way when a window closes carries over; NaN if
     none ended). ``gain_dispatcher``, ``gain_robot`` and ``epsilon``: the unilateral gains of
-    the learners' joint policy and the larger of them
+    the joint policy played — learners' and fixed groups' alike — and the larger of them
     (:func:`populace.envs.warehouse_nash.nash_gains`, 100 simulated episodes of 100 steps,
-    seeded, so a window's score depends on the policies alone), when the policies of both
-    groups are probability tables — ``dispatcher[s_g, rank, a_g]`` over the ranks of
-    :class:`~populace.envs.count_vectors.CountVectors` and ``robot[s_l, s_g, a_l]`` — and NaN
-    otherwise."""
+    seeded, so a window's score depends on the policies alone; for k > :data:`SAMPLED_K` the
+    dispatcher's best response uses the authors' rounded operator).
+
+    Each group's policy is read as a probability table when it is one — ``dispatcher[s_g,
+    rank, a_g]`` over the ranks of :class:`~populace.envs.count_vectors.CountVectors`,
+    ``robot[s_l, s_g, a_l]`` — and otherwise through the probabilities it declares
+    (:func:`~populace.envs.metrics.declared_probabilities`: SB3 learners, probability
+    vectors, callables that declare them): the robots' at the 25 observations (s_l, s_g),
+    the dispatcher's only at the observations (s_g, sampled counts) the simulated episodes
+    visit, so its 5·C(k + 4, 4) states are never all tabulated. A policy that declares no
+    probabilities (a plain function of the observations) cannot be scored this way: the three
+    columns are NaN for it."""
 
     columns = ("discounted_return", "gain_dispatcher", "gain_robot", "epsilon")
 
     def __init__(self, model: WarehouseModel) -> None:
         self.model = model
+        self.space = CountVectors(model.k, ZONES)
         self.running = 0.0  # the current episode's discounted sum so far
         self.clear()
 
@@ -274,17 +289,46 @@ class WarehouseMetrics(WindowMetrics):
         return {"discounted_return": mean, **gains}
 
     def gains(self, policies: Mapping[str, Any]) -> dict[str, float]:
-        dispatcher = np.asarray(policies.get("dispatcher", ()), dtype=object)
-        robot = np.asarray(policies.get("robot", ()), dtype=object)
-        size = CountVectors(self.model.k, ZONES).size
-        if (dispatcher.shape != (ZONES, size, ZONES)
-                or robot.shape != (ZONES, ZONES, ROBOT_ACTIONS)):
+        robot = self.robot_table(policies)
+        dispatcher = self.dispatcher_policy(policies)
+        if robot is None or dispatcher is None:
             return {"gain_dispatcher": float("nan"), "gain_robot": float("nan"),
                     "epsilon": float("nan")}
-        found = nash_gains(self.model, dispatcher.astype(np.float64), robot.astype(np.float64),
-                           rollouts=NASH_ROLLOUTS)
+        method = "sampled" if self.model.k <= SAMPLED_K else "rounded"
+        found = nash_gains(self.model, dispatcher, robot, rollouts=NASH_ROLLOUTS, method=method)
         return {"gain_dispatcher": found.dispatcher, "gain_robot": found.robot,
                 "epsilon": found.epsilon}
+
+    def robot_table(self, policies: Mapping[str, Any]) -> np.ndarray | None:
+        """``[s_l, s_g, a_l]``: the robots' table, or their declared probabilities at every
+        (s_l, s_g); None if they have neither."""
+        shape = (ZONES, ZONES, ROBOT_ACTIONS)
+        given = table_of(policies.get("robot"), shape)
+        if given is not None:
+            return given
+        probabilities = declared_probabilities(policies, "robot", robot_observations())
+        if probabilities is None:
+            return None
+        check_rows("robot", probabilities, (ZONES * ZONES, ROBOT_ACTIONS))
+        return probabilities.reshape(shape)
+
+    def dispatcher_policy(self, policies: Mapping[str, Any]) -> np.ndarray | DispatcherFn | None:
+        """The dispatcher's table, or a function asking its declared probabilities at the
+        observations played; None if it has neither."""
+        given = table_of(policies.get("dispatcher"), (ZONES, self.space.size, ZONES))
+        if given is not None:
+            return given
+        declared = probability_source(policies, "dispatcher")
+        if declared is None:
+            return None
+
+        def rows_of(zones: np.ndarray, counts: np.ndarray) -> np.ndarray:
+            observations = np.column_stack([zones, counts]).astype(np.float32)
+            rows = np.asarray(declared(observations), dtype=np.float64)
+            check_rows("dispatcher", rows, (len(zones), ZONES))
+            return rows
+
+        return dispatcher_from_rows(rows_of)
 
     def clear(self) -> None:
         self.returns: list[float] = []
@@ -295,6 +339,29 @@ class WarehouseMetrics(WindowMetrics):
     def load_state_dict(self, state: dict[str, Any]) -> None:
         self.running = float(state["running"])
         self.returns = [float(x) for x in np.asarray(state["returns"]).ravel()]
+
+
+def table_of(policy: Any, shape: tuple[int, ...]) -> np.ndarray | None:
+    """``policy`` as a float table if it is an array (or nested list) of ``shape``."""
+    if isinstance(policy, np.ndarray | list | tuple) and np.shape(policy) == shape:
+        return np.asarray(policy, dtype=np.float64)
+    return None
+
+
+def robot_observations() -> np.ndarray:
+    """The 25 robot observations (s_l, s_g), s_l-major: rows of a ``[s_l, s_g]`` table."""
+    zones = np.arange(ZONES)
+    return np.stack(np.meshgrid(zones, zones, indexing="ij"), axis=-1).reshape(-1, 2).astype(
+        np.float32)
+
+
+def check_rows(name: str, rows: Any, shape: tuple[int, int]) -> None:
+    """Declared probabilities must be ``shape`` rows of probabilities, or a ValueError."""
+    if np.shape(rows) != shape:
+        raise ValueError(f"the {name} policy declared probabilities of shape {np.shape(rows)} "
+                         f"for {shape[0]} observations, expected {shape}")
+    if not np.allclose(np.sum(rows, axis=-1), 1.0) or np.min(rows, initial=0.0) < 0:
+        raise ValueError(f"the {name} policy declared rows that are not probability vectors")
 
 
 raw_env, parallel_env, env, focal_env, vector_env = faces(WarehouseCore)

@@ -147,6 +147,9 @@ def test_jobs_summary_and_bounds_fit_together(quick):
     for job in jobs:
         assert job.columns == COLUMNS and job.learner == "ac_fp" and job.runner is not None
         assert job.game_kwargs["eta"] == 0.0  # MJM Exp. 1
+        # MJM's single Gaussian on one bump; a mixture of two (ours) on two
+        bimodal = job.game_kwargs["reward"] == "bimodal"
+        assert job.learner_kwargs.get("components", 1) == (2 if bimodal else 1)
         assert len(window_ends(job)) >= 8
     if not quick:
         assert jobs[0].game_kwargs["n_agents"] == 1000 and jobs[0].rounds == 2000

@@ -54,7 +54,8 @@ def test_tianshou_example():
 def test_rllib_example():
     pytest.importorskip("ray.rllib")
     printed = run_example("rllib_population.py")
-    assert "rllib ppo: 8 agents trained" in printed
+    assert "rllib ppo on contribution: 8 agents trained" in printed
+    assert "rllib ppo on mf_lqr: 8 agents trained" in printed
 
 
 @pytest.mark.parametrize("module_name", sorted(GAMES))

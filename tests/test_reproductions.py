@@ -30,7 +30,7 @@ OWN_CLAIM_TESTS = {
     "leonardos-amps": "test_leonardos.py", "leonardos-zspg": "test_leonardos.py",
     "leonardos-selection": "test_leonardos.py", "alt-warehouse": "test_alt.py",
     "alt-continuous": "test_alt.py", "mguni-lqr": "test_mguni_lqr.py",
-    "mguni-spatial": "test_mguni_spatial.py",
+    "mguni-spatial": "test_mguni_spatial.py", "mguni-supply": "test_mguni_supply.py",
 }
 MEAN_CURVES = [name for name in REPRODUCTIONS if name not in OWN_CLAIM_TESTS]
 CASES = [pytest.param(name, quick, id=f"{name}{'-quick' if quick else ''}")

@@ -409,6 +409,26 @@ def test_learner_trains_by_act_and_update(algorithm):
 
 
 @pytest.mark.parametrize("algorithm", ["ppo", "dqn"])
+def test_declared_action_probabilities_are_the_policy_played(algorithm, monkeypatch):
+    """``policy()`` is ``action_probabilities`` at the last observations, which evaluates any
+    batch (here in chunks of 3 rows) the same as it does row by row."""
+    core = ContributionCore(n_agents=6, max_cycles=7, observe="population")
+    extra = {"learning_starts": 0, "exploration_initial_eps": 0.3} if algorithm == "dqn" else {}
+    learner = SB3Learner.for_game(core, seed=0, algorithm=algorithm, total_rounds=30, **extra)
+    observations = play(core, learner, 9)
+    np.testing.assert_array_equal(learner.policy(), learner.action_probabilities(observations))
+    monkeypatch.setattr("populace.agents.sb3_learner.CHUNK", 3)
+    batch = np.concatenate([observations, observations[::-1] + 1.0])
+    chunked = learner.action_probabilities(batch)
+    one_by_one = np.concatenate([learner.action_probabilities(row[None]) for row in batch])
+    np.testing.assert_allclose(chunked, one_by_one, atol=1e-6)
+    assert chunked.shape == (12, 20) and np.all(chunked >= 0)
+    np.testing.assert_allclose(chunked.sum(axis=1), 1.0, atol=1e-12)
+    if algorithm == "dqn":  # the ε-greedy mixture: ε/20 off the greedy action
+        assert np.isclose(chunked.min(), learner._epsilon() / 20)
+
+
+@pytest.mark.parametrize("algorithm", ["ppo", "dqn"])
 def test_learner_state_dict_resumes_exactly(algorithm):
     def make() -> tuple[ContributionCore, SB3Learner]:
         core = ContributionCore(n_agents=5, max_cycles=6, observe="population")

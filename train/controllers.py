@@ -20,6 +20,7 @@ from typing import Any
 
 from populace.agents.base import MultiGroupLearner, Transition
 from populace.envs.core import PopulationCore, Step
+from populace.envs.metrics import PlayedPolicies
 
 Arrays = dict[str, Any]
 LEARNER_METHODS = ("act", "update", "policy", "state_dict", "load_state_dict", "config")
@@ -147,3 +148,10 @@ def _check_fit(core: PopulationCore, learner: Any, group_name: str, game: str) -
 def learned_policies(controllers: list[Controller]) -> dict[str, Any]:
     """The learners' current policies by group."""
     return {g: p for c in controllers for g, p in c.policies().items()}
+
+
+def played_policies(controllers: list[Controller], fixed: Mapping[str, Any]) -> PlayedPolicies:
+    """Every group's policy for the game's metrics: the learners' ``policy()`` and the fixed
+    groups' policies, with the object that acts for each group as its player."""
+    players = {g: c.learner for c in controllers for g in c.groups}
+    return PlayedPolicies({**learned_policies(controllers), **fixed}, {**players, **fixed})

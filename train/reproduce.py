@@ -13,10 +13,11 @@ claim must fail (SPEC §5), and every bound must lie inside what the run can rea
 from __future__ import annotations
 
 import csv
+import multiprocessing
 import os
 import sys
 import textwrap
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -211,36 +212,54 @@ def run_jobs(
     """Run jobs in parallel processes (one per core by default), results in job order.
 
     A bar on stderr counts the finished runs; ``progress`` as in :func:`~populace.train.train`
-    (None: only on a terminal, once the runs have taken a second). Each worker process keeps
-    torch to one thread (:func:`one_thread_each`), so that the workers share the cores instead
-    of all of them spreading over every core.
+    (None: only on a terminal, once the runs have taken a second). A failed run stops the rest.
     """
-    workers = workers or min(len(jobs), os.cpu_count() or 1)
-    bar = make_bar(len(jobs), unit="run", force=progress)
+    done = dict(map_in_processes(run_job, jobs, workers, progress=progress, unit="run"))
+    return [done[index] for index in range(len(jobs))]
+
+
+def map_in_processes(
+    function: Callable[[Any], Any], items: list[Any], workers: int | None = None, *,
+    progress: bool | None = None, unit: str = "run", spawn: bool = False,
+) -> Iterator[tuple[int, Any]]:
+    """Yield ``(index, function(item))`` as each item finishes, in worker processes (one per
+    core by default; ``workers=1`` runs them here, in order).
+
+    ``function`` must be importable (module level, or a ``functools.partial`` of one). A bar
+    on stderr counts the finished items, ``progress`` as in :func:`~populace.train.train`.
+    Each worker process keeps torch to one thread (:func:`one_thread_each`), so that the
+    workers share the cores instead of all of them spreading over every core. ``spawn``
+    starts fresh worker processes instead of forking this one (needed once this process has
+    run torch: its thread pools do not survive a fork). An exception in ``function`` stops
+    the rest and is raised here.
+    """
+    workers = workers or min(len(items), os.cpu_count() or 1)
+    bar = make_bar(len(items), unit=unit, force=progress)
     try:
         if workers <= 1:
-            curves = []
-            for job in jobs:
-                curves.append(run_job(job))
+            for index, item in enumerate(items):
+                result = function(item)
                 bar.update()
-            return curves
-        with ProcessPoolExecutor(max_workers=workers, initializer=one_thread_each) as pool:
-            futures = [pool.submit(run_job, job) for job in jobs]
+                yield index, result
+            return
+        context = multiprocessing.get_context("spawn") if spawn else None
+        with ProcessPoolExecutor(max_workers=workers, mp_context=context,
+                                 initializer=one_thread_each) as pool:
+            futures = {pool.submit(function, item): index for index, item in enumerate(items)}
             try:
                 pending = set(futures)
                 while pending:  # wake up now and then, so the bar shows time passing
                     done, pending = wait(pending, timeout=0.5, return_when=FIRST_COMPLETED)
-                    for future in done:
-                        future.result()  # a failed run stops the rest
-                    if done:
-                        bar.update(len(done))
-                    else:
+                    if not done:
                         redraw(bar)
+                    for future in done:
+                        result = future.result()
+                        bar.update()
+                        yield futures[future], result
             except BaseException:
                 for future in futures:
                     future.cancel()
                 raise
-            return [future.result() for future in futures]
     finally:
         bar.close()
 
@@ -361,7 +380,6 @@ def curves_figure(
         marks: ``{label: round}``, the paper's reference rounds, drawn as dashed vertical lines.
     """
     from matplotlib.figure import Figure
-    from matplotlib.ticker import FuncFormatter, ScalarFormatter
 
     figure = Figure(figsize=(9, 4.2))
     ax = figure.subplots()
@@ -375,7 +393,19 @@ def curves_figure(
     ax.set_title(title)
     ax.set_xlabel("round")
     ax.set_ylabel(ylabel)
-    values = np.concatenate([d for _, d in means.values()] + [np.atleast_1d(floor or [])])
+    plain_axes(ax, np.concatenate([d for _, d in means.values()]
+                                  + [np.atleast_1d(floor or [])]))
+    ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1.0))
+    figure.tight_layout()
+    return figure
+
+
+def plain_axes(ax: Any, values: np.ndarray) -> None:
+    """Plain tick labels on a rounds axis and a y axis: the y axis on a log scale (0.1, 0.2,
+    0.3, 0.5, 1, ...) when the positive ``values`` span a factor of 4 or more, else linear
+    without offset or exponent."""
+    from matplotlib.ticker import FuncFormatter, ScalarFormatter
+
     values = values[values > 0]
     if len(values) and values.max() >= 4 * values.min():
         ax.set_yscale("log")
@@ -387,9 +417,6 @@ def curves_figure(
         ax.yaxis.set_major_formatter(plain)
     ax.xaxis.set_major_formatter(FuncFormatter(lambda value, _: f"{value:,.0f}"))
     ax.set_xlim(left=0)
-    ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1.0))
-    figure.tight_layout()
-    return figure
 
 
 def _plain_log_label(value: float, _: Any = None) -> str:

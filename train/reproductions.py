@@ -8,6 +8,7 @@ from populace.train import (
     leonardos,
     mguni_lqr,
     mguni_spatial,
+    mguni_supply,
 )
 from populace.train.reproduce import Reproduction
 
@@ -15,4 +16,5 @@ REPRODUCTIONS: dict[str, Reproduction] = {**kash.REPRODUCTIONS, **kash_congestio
                                               **leonardos.REPRODUCTIONS, **alt.REPRODUCTIONS,
                                               **alt_continuous.REPRODUCTIONS,
                                               **mguni_lqr.REPRODUCTIONS,
-                                              **mguni_spatial.REPRODUCTIONS}
+                                              **mguni_spatial.REPRODUCTIONS,
+                                              **mguni_supply.REPRODUCTIONS}

@@ -18,7 +18,7 @@ from populace.envs.core import PopulationCore
 from populace.envs.policies import OtherGroups
 from populace.train.callbacks import call_hook
 from populace.train.checkpoint import RunFolder
-from populace.train.controllers import Controller, learned_policies
+from populace.train.controllers import Controller, learned_policies, played_policies
 from populace.train.progress import ProgressBar
 from populace.train.results import History, MetricsRow, Timings, TrainResult
 
@@ -118,7 +118,8 @@ class Runner:
         """Record the window's row, tell the callbacks, checkpoint if due; True to stop."""
         self.consistent = False
         values: dict[str, Any] = {"round": self.round, "episodes": self.episodes}
-        values.update(self.metrics.scores(learned_policies(self.controllers)))
+        values.update(self.metrics.scores(played_policies(self.controllers,
+                                                          self.fixed.policies)))
         for group, size in self.sizes.items():
             values[f"reward/{group}"] = self.reward_sums[group] / (self.window_rounds * size)
         values["time"] = self.elapsed()

@@ -1,9 +1,10 @@
-"""The ``populace`` command: list, train, compare, reproduce, bench.
+"""The ``populace`` command: list, train, compare, sweep, reproduce, finite-n, bench.
 
 Every command that trains keeps its files under ``runs/`` unless told otherwise: ``train`` in
-``runs/train-<game>-<learner>-seed<seed>``, ``compare`` in ``runs/compare-<game>``,
-``reproduce`` in ``runs/<name>`` (``runs/<name>-quick``). Errors are one line,
-``populace <command>: error: ...``, with exit status 2.
+``runs/train-<game>-<learner>-seed<seed>``, ``compare`` in ``runs/compare-<game>``, ``sweep``
+in ``runs/sweep-<config name>``, ``reproduce`` in ``runs/<name>`` (``runs/<name>-quick``).
+Errors are one line, ``populace <command>: error: ...``, with exit status 2 (``sweep`` exits
+with 1 if a cell failed).
 """
 
 from __future__ import annotations
@@ -127,6 +128,23 @@ def build_parser() -> argparse.ArgumentParser:
     reproduce.add_argument("--workers", metavar="N", type=int,
                            help="processes (default: one per core)")
     reproduce.set_defaults(handler=cmd_reproduce)
+
+    sweep = command("sweep", "a grid of games, learners, sizes and seeds from a TOML file")
+    sweep.add_argument("config", type=Path, help="sweep config, e.g. sweeps/smoke.toml (the "
+                       "format: populace.train.sweep)")
+    sweep.add_argument("--out", metavar="DIR", type=Path,
+                       help="folder for the cells' run folders, sweep.csv, sweep.md and "
+                       "sweep.png (default: runs/sweep-CONFIG); rerun to resume")
+    sweep.add_argument("--workers", metavar="N", type=int,
+                       help="processes of the local backend (default: one per core)")
+    sweep.add_argument("--backend", choices=("local", "ray"), default="local",
+                       help="where the cells run: worker processes here, or Ray tasks")
+    sweep.add_argument("--address", metavar="ADDR",
+                       help="Ray cluster to run on, e.g. auto or ray://HOST:10001 (default: a "
+                       "Ray instance started here)")
+    sweep.add_argument("--overwrite", action="store_true",
+                       help="start afresh in --out even if it holds a sweep of another config")
+    sweep.set_defaults(handler=cmd_sweep)
 
     finite = command("finite-n", "how exploitable a mean-field equilibrium is with N agents")
     finite.add_argument("game", help="a mean-field game module, e.g. mf_lqr_v0")
@@ -322,6 +340,19 @@ def cmd_reproduce(args: argparse.Namespace) -> int:
     )
     print(report.text(terminal_width()))
     return 0 if report.holds else 1
+
+
+# ------------------------------------------------------------------------------ sweep
+def cmd_sweep(args: argparse.Namespace) -> int:
+    from populace.train.sweep import load_config, sweep
+
+    report = sweep(
+        load_config(args.config), args.out or Path("runs") / f"sweep-{args.config.stem}",
+        workers=args.workers, backend=args.backend, address=args.address,
+        overwrite=args.overwrite,
+    )
+    print(report.text(terminal_width()))
+    return 1 if report.failed else 0
 
 
 # ------------------------------------------------------------------------------ finite-n

@@ -1,0 +1,189 @@
+"""``mguni-supply``'s claims can fail (SPEC §5): fed the curves of players that do not learn —
+everyone standing still, moving at random, or heading for the top of the arc — every claim
+fails; fed those of a population that plays like the grid equilibrium, every claim holds.
+Nothing is trained here, apart from the learner's small unit tests at the end.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from populace.agents import make_learner
+from populace.train.mguni_supply import (
+    COLUMNS,
+    ETAS,
+    EXPLOITABILITY_SHARE,
+    LAG,
+    LEARNER_KWARGS,
+    N_AGENTS,
+    POLICIES,
+    TRACE_DISTANCE,
+    TRACE_FROM,
+    FiniteHorizonSupply,
+    intercept,
+    play,
+    reference,
+    summarize,
+    supply_claims,
+    supply_jobs,
+    tracing,
+)
+from populace.train.reproduce import Curve, Job
+from populace.train.reproductions import REPRODUCTIONS
+
+QUICK = [pytest.param(True, id="quick"), pytest.param(False, id="full")]
+
+
+def window_ends(job: Job) -> np.ndarray:
+    return np.arange(job.window, job.rounds + 1, job.window)
+
+
+def fixed_policy(play_name: str, core: FiniteHorizonSupply, rng: np.random.Generator):
+    bound = core.action_bound
+    if play_name == "still":
+        return lambda observations: np.zeros((len(observations), 2))
+    if play_name == "random":
+        return lambda observations: rng.uniform(-bound, bound, (len(observations), 2))
+    top = np.array([0.0, 1.0])  # "top": everyone heads for the top of the arc and waits
+    return lambda observations: np.clip(top - observations[:, :2], -0.1, 0.1)
+
+
+def curves_of(quick: bool, play_name: str, seed: int = 0) -> list[Curve]:
+    """The curves the runner would record for ``play_name``, per job of the reproduction.
+
+    ``still``, ``random``, ``top``: the same play every window, measured in the game itself
+    (flat curves; trained and untrained exploitability equal). ``learned``: the grid
+    equilibrium's mean path and gaps, a return above tracing's and standing still's, and an
+    exploitability that falls from 0.6 to 0.01.
+    """
+    rng = np.random.default_rng(seed)
+    curves = []
+    for job in supply_jobs(quick, seed):
+        rounds = window_ends(job)
+        core = FiniteHorizonSupply(**{**job.game_kwargs, "n_agents": 20})
+        columns: dict[str, np.ndarray] = {}
+        if play_name == "learned":
+            path, gaps = reference(job.game_kwargs)
+            columns.update({"gap_learned": gaps, "path_learned": path,
+                            "return_learned": np.array([0.3]),
+                            "exploitability": 0.01 + 0.6 * np.exp(-np.arange(len(rounds))),
+                            "initial_exploitability": np.array([0.6])})
+            for name, policy in (("trace", tracing(core)),
+                                 ("still", fixed_policy("still", core, rng))):
+                gaps, path, value = play(core, policy, 0, episodes=2)
+                columns.update({f"gap_{name}": gaps, f"path_{name}": path,
+                                f"return_{name}": np.array([min(value, 0.2)])})
+        else:
+            policy = fixed_policy(play_name, core, rng)
+            exploitability = core.exploitability(policy)
+            columns["exploitability"] = np.full(len(rounds), exploitability)
+            columns["initial_exploitability"] = np.array([exploitability])
+            for name in POLICIES:
+                played = policy if name == "learned" else (
+                    tracing(core) if name == "trace" else fixed_policy("still", core, rng))
+                gaps, path, value = play(core, played, 0, episodes=2)
+                columns.update({f"gap_{name}": gaps, f"path_{name}": path,
+                                f"return_{name}": np.array([value])})
+        for name in COLUMNS[1:]:
+            columns[name] = np.zeros(len(rounds))
+        curves.append(Curve(job, rounds, columns["exploitability"], 1.0, columns))
+    return curves
+
+
+def holding(curves: list[Curve], quick: bool) -> list[bool]:
+    return [claim.holds for claim in supply_claims(summarize(curves), quick)]
+
+
+@pytest.mark.parametrize("quick", QUICK)
+@pytest.mark.parametrize("play_name", ["still", "random", "top"])
+def test_every_claim_fails_for_players_that_do_not_learn(quick, play_name):
+    claims = supply_claims(summarize(curves_of(quick, play_name)), quick)
+    assert len(claims) == 3
+    assert [c.claim for c in claims if c.holds] == []
+
+
+@pytest.mark.parametrize("quick", QUICK)
+def test_every_claim_holds_at_the_grid_equilibrium(quick):
+    claims = supply_claims(summarize(curves_of(quick, "learned")), quick)
+    assert [c.claim for c in claims if not c.holds] == []
+
+
+@pytest.mark.parametrize("quick", QUICK)
+def test_each_claim_fails_alone(quick):
+    """Just past each bound, only that claim fails."""
+    curves = curves_of(quick, "learned")
+    costly = curves[0].columns  # η = 2 comes first
+    free = curves[1].columns
+    meet = intercept(free["gap_learned"])
+    late = free["gap_learned"].copy()  # η = 2 meeting the path one step too early
+    late[meet + LAG[quick] - 1] = 0.0
+    saved = costly["gap_learned"]
+    costly["gap_learned"] = np.minimum(saved, late)
+    assert holding(curves, quick) == [False, True, True]
+    costly["gap_learned"] = saved
+    costly["return_learned"] = costly["return_trace"] - 1e-6  # no better than tracing
+    assert holding(curves, quick) == [False, True, True]
+    curves = curves_of(quick, "learned")
+    free = curves[1].columns
+    free["gap_learned"] = free["gap_learned"].copy()
+    free["gap_learned"][TRACE_FROM:] = 1.01 * TRACE_DISTANCE[quick]
+    assert holding(curves, quick) == [True, False, True]
+    curves = curves_of(quick, "learned")
+    curves[1].columns["exploitability"] = np.full(
+        len(curves[1].rounds), 1.01 * EXPLOITABILITY_SHARE[quick] * 0.6)
+    assert holding(curves, quick) == [True, True, False]
+
+
+@pytest.mark.parametrize("quick", QUICK)
+def test_jobs_and_reference_fit_together(quick):
+    jobs = supply_jobs(quick, 0)
+    assert REPRODUCTIONS["mguni-supply"].jobs(quick, 0) == jobs
+    assert [job.game_kwargs["eta"] for job in jobs] == list(ETAS) == [2.0, 0.0]  # MJM: η = 2
+    for job in jobs:
+        assert job.learner == "ac_fp" and job.runner is not None and job.columns == COLUMNS
+        assert job.learner_kwargs["discount"] == 0.99  # MJM
+        assert len(window_ends(job)) >= 8
+    if not quick:
+        assert jobs[0].game_kwargs["n_agents"] == N_AGENTS == 200
+    gaps = {job.game_kwargs["eta"]: reference(job.game_kwargs)[1] for job in jobs}
+    # the grid equilibrium: η = 2 meets the path LAG or more steps after η = 0, which traces it
+    assert intercept(gaps[2.0]) >= intercept(gaps[0.0]) + LAG[quick]
+    assert np.mean(gaps[0.0][TRACE_FROM:]) < 0.05
+
+
+# ----------------------------------------------------------------------------- game pieces
+def test_finite_horizon_supply_terminates_at_the_horizon_and_tracing_traces():
+    core = FiniteHorizonSupply(n_agents=10, eta=0.0)
+    observations = core.reset(seed=1)["agent"]
+    policy = tracing(core)
+    ends = []
+    for _ in range(core.max_cycles):
+        step = core.step({"agent": policy(observations)})
+        ends.append(step.terminated)
+        observations = step.observations["agent"]
+    assert ends == [False] * (core.max_cycles - 1) + [True]
+    gaps, path, value = play(core, policy, 3, episodes=2)
+    assert gaps.shape == (30,) and path.shape == (30, 2)
+    assert gaps[2:].max() < 0.2 and value > 0  # it follows the (uncertain) path closely
+    assert play(core, policy, 3, episodes=2)[2] == value  # seeded: the same every time
+
+
+# ----------------------------------------------------------------------------- the learner
+def test_ac_fp_output_scale_starts_the_mlp_small():
+    core = FiniteHorizonSupply(n_agents=5)
+    kwargs = {k: v for k, v in LEARNER_KWARGS.items() if k != "output_scale"}
+    default = make_learner("ac_fp", core, seed=0, **kwargs)
+    small = make_learner("ac_fp", core, seed=0, output_scale=0.0, **kwargs)
+    observations = core.reset(seed=0)["agent"]
+    assert np.abs(default.mean_action(observations)).max() > 0.01
+    assert np.abs(small.mean_action(observations)).max() == 0.0
+    value = small.critic(__import__("torch").as_tensor(observations)).detach().numpy()
+    assert np.abs(value).max() == 0.0
+    assert small.config()["output_scale"] == 0.0 and default.config()["output_scale"] is None
+    again = make_learner("ac_fp", core, seed=0, output_scale=0.0, **kwargs)
+    assert np.array_equal(again.act(observations), small.act(observations))
+    linear = make_learner("ac_fp", core, seed=0, state_size=3, output_scale=0.0)
+    assert linear.actor_kind == "linear"  # the option leaves a linear actor alone
+    with pytest.raises(ValueError, match="output_scale"):
+        make_learner("ac_fp", core, state_size=3, actor="mlp", output_scale=-1.0)
