@@ -344,7 +344,8 @@ def cmd_reproduce(args: argparse.Namespace) -> int:
 
 # ------------------------------------------------------------------------------ sweep
 def cmd_sweep(args: argparse.Namespace) -> int:
-    from populace.train.sweep import load_config, sweep
+    from populace.train.sweep import sweep
+    from populace.train.sweep_config import load_config
 
     report = sweep(
         load_config(args.config), args.out or Path("runs") / f"sweep-{args.config.stem}",
