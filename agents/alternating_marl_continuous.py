@@ -85,6 +85,21 @@ def conjugate_gradient(product: Any, b: th.Tensor, iterations: int) -> th.Tensor
     return x
 
 
+class GreedyPolicy:
+    """A group's greedy play: ``policy(observations)`` gives its actions, and
+    ``action_probabilities(observations)`` the same actions as one-hot rows."""
+
+    def __init__(self, choose: Any, n_actions: int) -> None:
+        self.choose = choose
+        self.n_actions = n_actions
+
+    def __call__(self, observations: np.ndarray) -> np.ndarray:
+        return self.choose(observations)
+
+    def action_probabilities(self, observations: np.ndarray) -> np.ndarray:
+        return np.eye(self.n_actions)[self.choose(observations)]
+
+
 class ContinuousAlternatingMARL(MultiGroupLearner):
     """ALTERNATING-MARL for ``warehouse_continuous_v0`` (see the module docstring).
 
@@ -298,13 +313,14 @@ class ContinuousAlternatingMARL(MultiGroupLearner):
         if (first.terminated or first.truncated) and not self.done:
             self.alternate()
 
-    def policy(self) -> dict[str, Any]:
-        """Callables: the dispatcher's and the robots' greedy actions for a batch of
-        observations."""
-        return {"dispatcher": lambda obs: self.act({"dispatcher": obs, "robot": np.zeros(
-            (0, 2))})["dispatcher"],
-                "robot": lambda obs: self.act({"dispatcher": np.zeros((0, 6)),
-                                               "robot": obs})["robot"]}
+    def policy(self) -> dict[str, GreedyPolicy]:
+        """Per group, a callable giving its greedy actions for a batch of observations, which
+        declares them as one-hot ``action_probabilities`` (:mod:`populace.envs.metrics`):
+        the learner plays its networks' argmax, so that is the distribution it samples from."""
+        return {"dispatcher": GreedyPolicy(lambda obs: self.act(
+                    {"dispatcher": obs, "robot": np.zeros((0, 2))})["dispatcher"], BINS),
+                "robot": GreedyPolicy(lambda obs: self.act(
+                    {"dispatcher": np.zeros((0, 6)), "robot": obs})["robot"], len(MOVES))}
 
     # ----------------------------------------------------------------- checkpoints
     def config(self) -> dict[str, Any]:

@@ -13,6 +13,7 @@ from populace.agents import TORCH_LEARNERS, learner_options, make_learner  # noq
 from populace.agents.actor_critic_fp import (  # noqa: E402
     ActorCriticFictitiousPlay,
     QuadraticFeatures,
+    generalized_advantages,
     step_size,
 )
 from populace.agents.base import Transition  # noqa: E402
@@ -169,6 +170,83 @@ def test_update_without_act_uses_the_transitions_own_play():
     assert learner.n == 1 and learner.belief is not None
 
 
+# ----------------------------------------------------------------------------- GAE
+def supply(n_agents: int = 6, max_cycles: int = 4):
+    from populace.envs.supply_demand_v0 import SupplyDemandCore
+
+    return SupplyDemandCore(n_agents=n_agents, max_cycles=max_cycles)
+
+
+GAE = {"state_size": 3, "actor": "mlp", "critic": "mlp", "hidden": [8], "discount": 0.9,
+       "advantage": "gae"}
+
+
+@pytest.mark.parametrize("lam", [0.0, 0.5, 1.0])
+def test_generalized_advantages_are_the_discounted_sums_of_td_errors(lam):
+    """By hand: A_t = Σ_k (γλ)^k δ_{t+k}; with λ = 1 and a terminal end, the return to go
+    minus the value (the sum telescopes)."""
+    rng = np.random.default_rng(0)
+    gamma, steps = 0.9, 5
+    rewards, values = rng.normal(size=(steps, 3)), rng.normal(size=(steps + 1, 3))
+    values[-1] = 0.0  # terminated: no value after the last step
+    deltas = rewards + gamma * values[1:] - values[:-1]
+    by_hand = np.array([[sum((gamma * lam) ** k * deltas[t + k, i] for k in range(steps - t))
+                         for i in range(3)] for t in range(steps)])
+    advantages = generalized_advantages(deltas, gamma * lam)
+    assert advantages.shape == deltas.shape and np.allclose(advantages, by_hand)
+    if lam == 1.0:
+        returns = np.array([[sum(gamma**k * rewards[t + k, i] for k in range(steps - t))
+                             for i in range(3)] for t in range(steps)])
+        assert np.allclose(advantages, returns - values[:-1])
+    if lam == 0.0:
+        assert np.array_equal(advantages, deltas)
+
+
+def test_gae_with_lambda_zero_is_one_td_step_per_episode():
+    """λ = 0 makes the advantage δ: one GAE step per 4-step episode equals TD(0) batches of
+    4 rounds, bit for bit."""
+    runs = []
+    for options in ({"gae_lambda": 0.0}, {"advantage": "td", "batch_rounds": 4}):
+        core = supply()
+        learner = make_learner("ac_fp", core, seed=3, **{**GAE, **options})
+        train(core, learner, rounds=12, seed=1, window=4, progress=False)
+        assert learner.n == 3 and not learner._batch
+        runs.append(weights(learner))
+    assert all(np.array_equal(runs[0][k], runs[1][k]) for k in runs[0])
+
+
+def test_gae_steps_once_per_episode_and_differs_from_td():
+    core = supply()
+    gae = make_learner("ac_fp", core, seed=3, **GAE)
+    train(core, gae, rounds=10, seed=1, window=5, progress=False)
+    assert gae.n == 2 and len(gae._batch) == 2  # two episodes done, two rounds pending
+    td = make_learner("ac_fp", supply(), seed=3, **{**GAE, "gae_lambda": 0.0})
+    train(supply(), td, rounds=10, seed=1, window=5, progress=False)
+    first, second = weights(gae), weights(td)
+    assert any(not np.array_equal(first[k], second[k]) for k in first)
+    assert gae.config()["advantage"] == "gae" and gae.config()["gae_lambda"] == 0.95
+
+
+def test_gae_is_seeded_and_resumes_exactly_mid_episode(tmp_path):
+    """Checkpointed after 10 rounds of 4-step episodes (two rounds into the third), resumed
+    to 20 rounds: equal to one long run; the same seed twice gives the same state."""
+    whole = make_learner("ac_fp", supply(), seed=5, **GAE)
+    train(supply(), whole, rounds=20, seed=2, window=5, out_dir=tmp_path / "whole",
+          progress=False)
+    again = make_learner("ac_fp", supply(), seed=5, **GAE)
+    train(supply(), again, rounds=20, seed=2, window=5, progress=False)
+    assert same_state(again.state_dict(), whole.state_dict())
+    first = make_learner("ac_fp", supply(), seed=5, **GAE)
+    train(supply(), first, rounds=10, seed=2, window=5, out_dir=tmp_path / "split",
+          progress=False)
+    assert len(first._batch) == 2  # the episode's buffer is in the checkpoint
+    resumed = make_learner("ac_fp", supply(), seed=5, **GAE)
+    train(supply(), resumed, rounds=20, seed=2, window=5, out_dir=tmp_path / "split",
+          resume=True, progress=False)
+    assert same_state(resumed.state_dict(), whole.state_dict())
+    assert whole.n == 5
+
+
 # ----------------------------------------------------------------------------- bad input
 @pytest.mark.parametrize("kwargs, message", [
     ({"actor": "tree"}, "actor must be one of"),
@@ -188,6 +266,8 @@ def test_update_without_act_uses_the_transitions_own_play():
     ({"initial_belief": [1.0]}, "initial_belief must be 2 finite numbers"),
     ({"optimizer": "lbfgs"}, "optimizer must be one of"),
     ({"normalize_rate": 0.0}, "normalize_rate must be in"),
+    ({"advantage": "mc"}, "advantage must be one of"),
+    ({"gae_lambda": 1.5}, "gae_lambda must be in"),
 ])
 def test_bad_options_are_named(kwargs, message):
     with pytest.raises(ValueError, match=message):

@@ -141,7 +141,9 @@ def continuous_frozen(name: str, quick: bool) -> alt_continuous.ContinuousSummar
     noise = np.random.default_rng(1).standard_normal((len(ks), SEEDS))
     returns = total.mean() + 1.5 * noise
     accuracy = np.full(len(ks), hits / (100 * alt_continuous.HORIZON))
-    return alt_continuous.ContinuousSummary(ks, returns, accuracy, np.zeros(len(ks)))
+    unknown = np.full(len(ks), np.nan)  # no claim reads the gains
+    return alt_continuous.ContinuousSummary(ks, returns, accuracy, np.zeros(len(ks)), unknown,
+                                            unknown)
 
 
 @pytest.mark.parametrize("quick", [True, False], ids=["quick", "full"])
@@ -159,5 +161,7 @@ def test_every_continuous_claim_holds_for_a_learner_as_described(quick):
     noise = np.random.default_rng(2).standard_normal((len(ks), SEEDS))
     returns = np.array([alt_continuous.AUTHORS[k] for k in ks])[:, None] + 0.5 * noise
     accuracy = np.linspace(0.54, 0.81, len(ks))
-    summary = alt_continuous.ContinuousSummary(ks, returns, accuracy, np.ones(len(ks)))
+    gains = np.full(len(ks), np.nan)
+    summary = alt_continuous.ContinuousSummary(ks, returns, accuracy, np.ones(len(ks)), gains,
+                                               gains)
     assert [c.claim for c in continuous_claims(summary, quick) if not c.holds] == []

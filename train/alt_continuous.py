@@ -15,6 +15,12 @@ alternations, then scored over evaluation seeds of 50 episodes of 100 steps. The
   noisy mode can lose);
 * the dispatcher finds the fleet's modal bin more often as k grows.
 
+Each k also reports how far the learned joint policy is from a Nash equilibrium: both roles'
+estimated unilateral gains and the larger one, ε
+(:func:`~populace.envs.warehouse_continuous_nash.continuous_gains`, on ``nash_episodes``
+simulated episodes). ALT states no value for it in G.2, so it is a reported number, not a
+claim.
+
 Claims are pure functions of :class:`ContinuousSummary`; ``tests/test_alt.py`` shows each fails
 for players that do not learn. ``--quick``: k ∈ {1, 10, 75}, 8 alternations, fewer episodes.
 """
@@ -35,6 +41,7 @@ HORIZON = 100
 FULL_KS, QUICK_KS = (1, 3, 5, 10, 20, 35, 50, 75), (1, 10, 75)
 MIDDLE = 10
 FULL_EVAL, QUICK_EVAL = (15, 50), (3, 40)  # (evaluation seeds, episodes per seed)
+FULL_NASH_EPISODES, QUICK_NASH_EPISODES = 64, 24  # behind each k's ε estimate
 QUICK_LEARNER = {"alternations": 8, "g_samples": 1500, "g_epochs": 10, "l_episodes": 60}
 FULL_LEARNER = {"alternations": 30}
 # The authors' hard-coded TRPO results (ALT G.2 figure; SPEC §3), by k.
@@ -49,32 +56,43 @@ ABOVE_FIXED = 10.0
 
 @dataclass(frozen=True)
 class ContinuousSummary:
-    """Per k (sorted): the evaluation seeds' mean returns, the mode accuracy, training s."""
+    """Per k (sorted): the evaluation seeds' mean returns, the mode accuracy, training s,
+    and the estimated unilateral gains of the learned joint policy."""
 
     ks: tuple[int, ...]
     returns: np.ndarray  # (len(ks), seeds)
     accuracy: np.ndarray
     train_seconds: np.ndarray
+    gain_dispatcher: np.ndarray
+    gain_robot: np.ndarray
+
+    @property
+    def epsilon(self) -> np.ndarray:
+        return np.maximum(np.maximum(self.gain_dispatcher, self.gain_robot), 0.0)
 
 
 def continuous_jobs(quick: bool, seed: int) -> list[Job]:
     ks, (seeds, episodes) = (QUICK_KS, QUICK_EVAL) if quick else (FULL_KS, FULL_EVAL)
     learner = QUICK_LEARNER if quick else FULL_LEARNER
+    nash = QUICK_NASH_EPISODES if quick else FULL_NASH_EPISODES
     base = Job("k=1", "warehouse_continuous_v0", {}, "alternating_marl_continuous",
                dict(learner), rounds=0, window=1, seed=seed, runner=run_continuous,
                columns=("return",))
     return [replace(base, label=f"k={k}", game_kwargs={"n_agents": N_ROBOTS, "k": k,
                                                         "eval_seeds": seeds,
-                                                        "eval_episodes": episodes})
+                                                        "eval_episodes": episodes,
+                                                        "nash_episodes": nash})
             for k in ks]
 
 
 def run_continuous(job: Job) -> Curve:
     from populace.agents.alternating_marl_continuous import ContinuousAlternatingMARL
+    from populace.envs.warehouse_continuous_nash import continuous_gains
     from populace.envs.warehouse_continuous_v0 import ContinuousModel
 
     kwargs = dict(job.game_kwargs)
     seeds, episodes = kwargs.pop("eval_seeds"), kwargs.pop("eval_episodes")
+    nash_episodes = kwargs.pop("nash_episodes")
     model = ContinuousModel(kwargs["n_agents"], kwargs["k"], 0.95)
     learner = ContinuousAlternatingMARL(model, seed=job.seed, **job.learner_kwargs)
     started = time.perf_counter()
@@ -84,8 +102,13 @@ def run_continuous(job: Job) -> Curve:
             for s in range(seeds)]
     returns = np.array([r.mean() for r, _ in runs])
     accuracy = float(np.mean([a for _, a in runs]))
+    played = learner.policy()
+    gains = continuous_gains(model, played["dispatcher"], played["robot"],
+                             episodes=nash_episodes, horizon=HORIZON, seed=job.seed)
     columns = {"return": returns, "accuracy": np.array([accuracy]),
-               "train_seconds": np.array([trained])}
+               "train_seconds": np.array([trained]),
+               "gain_dispatcher": np.array([gains.dispatcher, gains.dispatcher_se]),
+               "gain_robot": np.array([gains.robot, gains.robot_se])}
     return Curve(job, np.array([kwargs["k"]]), np.array([returns.mean()]), trained, columns)
 
 
@@ -95,7 +118,9 @@ def summarize(curves: list[Curve]) -> ContinuousSummary:
         tuple(int(c.rounds[0]) for c in ordered),
         np.array([c.columns["return"] for c in ordered]),
         np.array([c.columns["accuracy"][0] for c in ordered]),
-        np.array([c.columns["train_seconds"][0] for c in ordered]))
+        np.array([c.columns["train_seconds"][0] for c in ordered]),
+        np.array([c.columns["gain_dispatcher"][0] for c in ordered]),
+        np.array([c.columns["gain_robot"][0] for c in ordered]))
 
 
 def continuous_claims(summary: ContinuousSummary, quick: bool) -> list[Claim]:
@@ -131,11 +156,14 @@ def save_continuous(curves: list[Curve], out_dir: Path) -> list[Path | None]:
     path = out_dir / "alt-continuous.csv"
     with path.open("w", newline="") as handle:
         writer = csv.writer(handle)
-        writer.writerow(["k", "seed", "return_h100", "mode_accuracy", "train_seconds"])
+        writer.writerow(["k", "seed", "return_h100", "mode_accuracy", "train_seconds",
+                         "gain_dispatcher", "gain_robot", "epsilon"])
         for i, k in enumerate(summary.ks):
+            gains = (summary.gain_dispatcher[i], summary.gain_robot[i], summary.epsilon[i])
             for s, value in enumerate(summary.returns[i]):
                 writer.writerow([k, s, f"{value:.4f}", f"{summary.accuracy[i]:.4f}",
-                                 f"{summary.train_seconds[i]:.2f}"])
+                                 f"{summary.train_seconds[i]:.2f}",
+                                 *(f"{gain:.4f}" for gain in gains)])
     return [path, plot_continuous(summary, out_dir / "alt-continuous.png")]
 
 
