@@ -114,6 +114,7 @@ import torch as th
 from gymnasium import spaces
 from torch import nn
 
+from populace.agents.actor_critic_networks import build_actor, build_critic, start_small
 from populace.agents.base import Learner, Transition, checkpoint_array, pick_group
 from populace.agents.gaussian_mixture import GaussianMixture
 from populace.agents.torch_state import (
@@ -134,7 +135,7 @@ BATCH_PARTS = 6  # z, unclipped actions, rewards, z', 1 − terminated, the stat
 STREAM = 0xAC0F  # spawn key of the learner's generator (see __init__)
 
 __all__ = ["ACTORS", "ADVANTAGES", "CRITICS", "INPUTS", "OPTIMIZERS",
-           "ActorCriticFictitiousPlay", "QuadraticFeatures", "generalized_advantages",
+           "ActorCriticFictitiousPlay", "generalized_advantages",
            "step_size"]
 
 
@@ -161,71 +162,6 @@ def generalized_advantages(deltas: np.ndarray, decay: float) -> np.ndarray:
         running = deltas[t] + decay * running
         advantages[t] = running
     return advantages
-
-
-class QuadraticFeatures(nn.Module):
-    """Every monomial of degree 1 and 2 of the input: ``[z_i z_j (i ≤ j), z_i]``.
-
-    >>> QuadraticFeatures(2)(th.tensor([[2.0, 3.0]], dtype=th.float64)).tolist()
-    [[4.0, 6.0, 9.0, 2.0, 3.0]]
-    """
-
-    def __init__(self, size: int) -> None:
-        super().__init__()
-        rows, cols = th.triu_indices(size, size)
-        self.register_buffer("rows", rows, persistent=False)
-        self.register_buffer("cols", cols, persistent=False)
-        self.size = size
-
-    @property
-    def out_features(self) -> int:
-        return self.size * (self.size + 3) // 2
-
-    def forward(self, z: th.Tensor) -> th.Tensor:
-        rows, cols = self.rows, self.cols
-        assert isinstance(rows, th.Tensor) and isinstance(cols, th.Tensor)
-        return th.cat([z[:, rows] * z[:, cols], z], dim=1)
-
-
-def _mlp(inputs: int, hidden: Sequence[int], outputs: int) -> nn.Sequential:
-    layers: list[nn.Module] = []
-    for width in hidden:
-        layers += [nn.Linear(inputs, width), nn.Tanh()]
-        inputs = width
-    layers.append(nn.Linear(inputs, outputs))
-    return nn.Sequential(*layers)
-
-
-def build_actor(kind: str, inputs: int, outputs: int, hidden: Sequence[int],
-                init_scale: float) -> nn.Module:
-    """The actor's mean μ(z): linear (weights N(0, init_scale²), bias 0) or an MLP."""
-    if kind == "mlp":
-        return _mlp(inputs, hidden, outputs)
-    linear = nn.Linear(inputs, outputs)
-    with th.no_grad():
-        linear.weight.normal_(0.0, init_scale)
-        linear.bias.zero_()
-    return linear
-
-
-def start_small(network: nn.Module, scale: float) -> None:
-    """Redraw the last layer of an MLP (:func:`_mlp`): weights N(0, scale²), bias 0."""
-    assert isinstance(network, nn.Sequential)
-    head = network[-1]
-    assert isinstance(head, nn.Linear)
-    with th.no_grad():
-        head.weight.normal_(0.0, scale)
-        head.bias.zero_()
-
-
-def build_critic(kind: str, inputs: int, hidden: Sequence[int]) -> nn.Module:
-    """The critic V(z): linear in the quadratic features (starting at 0) or an MLP."""
-    if kind == "mlp":
-        return _mlp(inputs, hidden, 1)
-    features = QuadraticFeatures(inputs)
-    head = nn.Linear(features.out_features, 1, bias=False)  # constants cancel in δ
-    nn.init.zeros_(head.weight)
-    return nn.Sequential(features, head)
 
 
 @dataclass

@@ -12,10 +12,10 @@ pytest.importorskip("torch")
 from populace.agents import TORCH_LEARNERS, learner_options, make_learner  # noqa: E402
 from populace.agents.actor_critic_fp import (  # noqa: E402
     ActorCriticFictitiousPlay,
-    QuadraticFeatures,
     generalized_advantages,
     step_size,
 )
+from populace.agents.actor_critic_networks import QuadraticFeatures  # noqa: E402
 from populace.agents.base import Transition  # noqa: E402
 from populace.envs.mf_lqr_reference import LinearPolicy, as_linear_policy  # noqa: E402
 from populace.envs.mf_lqr_v0 import MFLQRCore  # noqa: E402
