@@ -30,11 +30,13 @@ the joint policy for ``lookahead`` steps, all branches sharing their noise. The 
 looks best in one replicate of these rollouts is scored on a second, independent replicate, so
 the estimate carries no bias from picking the largest of five noisy values. The gain of
 deviating at step t is γ^t times its mean advantage over episodes, and the dispatcher's gain is
-the largest over the steps tried. This deviation chooses its target knowing the whole fleet,
-which the game's dispatcher does not see (it sees k sampled robots), and it deviates once only:
-it is a lower bound on the ε of a dispatcher that saw the fleet, and only an estimate of the
-game's (a plainly exploitable dispatcher, one pointing at random, shows a clear gain; a
-consistently wrong one, whose deviation would need many steps to pay, can show little).
+the largest over the steps tried. Rollouts stop after ``lookahead`` steps (what differs later,
+discounted by γ^lookahead, is left out). This deviation chooses its target knowing the whole
+fleet, which the game's dispatcher does not see (it sees k sampled robots), and it deviates once
+only: up to that truncation it is a lower bound on the ε of a dispatcher that saw the fleet,
+and only an estimate of the game's (a plainly exploitable dispatcher, one pointing at random,
+shows a clear gain; a consistently wrong one, whose deviation would need many steps to pay, can
+show little).
 
 ε is the larger gain, floored at 0. Policies are given as anything that declares
 ``action_probabilities(observations)`` (:mod:`populace.envs.metrics`) or as a function of a
@@ -61,7 +63,6 @@ from populace.envs.warehouse_continuous_v0 import (
     STEER,
     TARGETS,
     ContinuousModel,
-    global_reward,
     local_reward,
 )
 
@@ -306,8 +307,10 @@ def continuous_gains(model: ContinuousModel, dispatcher: Any, robot: Any, *,
             raise ValueError(f"{name} must be a positive int, got {value!r}")
     if episodes < 2:
         raise ValueError(f"episodes must be at least 2 for a standard error, got {episodes}")
-    if not times or any(not isinstance(t, int) or not 0 <= t < horizon for t in times):
-        raise ValueError(f"times must be steps in 0..{horizon - 1}, got {times!r}")
+    last = horizon - lookahead  # a deviation's rollout must end within the episode
+    if not times or any(not isinstance(t, int) or not 0 <= t <= last for t in times):
+        raise ValueError(f"times must be steps in 0..{last} (horizon - lookahead), "
+                         f"got {times!r}")
     play = JointPlay.of(model, probabilities_of(dispatcher, "dispatcher", BINS),
                      robot_table(probabilities_of(robot, "robot", len(MOVES))))
     frequencies = target_frequencies(play, episodes, horizon, np.random.default_rng([seed, 0]))

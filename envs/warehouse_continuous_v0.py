@@ -126,7 +126,8 @@ class WarehouseContinuousCore(PopulationCore):
 
     `discounted_return` (Σ_t γ^t system reward per episode, over the episodes that ended in the
     window) and `mode_accuracy` (share of steps on which the dispatcher pointed at the fleet's
-    modal bin).
+    modal bin). How far a joint policy is from a Nash equilibrium is estimated apart, by
+    `populace.envs.warehouse_continuous_nash` (seconds of simulation, too slow for a window).
 
     ## Arguments
 
