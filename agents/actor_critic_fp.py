@@ -307,8 +307,9 @@ class ActorCriticFictitiousPlay(Learner):
         self.init_scale = check_number("init_scale", init_scale, low=0.0)
         self.output_scale = None if output_scale is None else check_number(
             "output_scale", output_scale, low=0.0)
-        _check_combination(self.components, self.output_scale, self.advantage,
-                           self.batch_rounds)
+        if self.components > 1 and self.output_scale is not None:
+            raise ValueError("output_scale sets the MLP heads of the Gaussian actor; with "
+                             f"components={self.components} leave it None")
         self.normalize_rate = None if normalize_rate is None else check_number(
             "normalize_rate", normalize_rate, low=0.0, high=1.0, low_open=True)
         self.initial_belief = _initial_belief(initial_belief, self.field_size)
@@ -664,17 +665,6 @@ class ActorCriticFictitiousPlay(Learner):
 
 
 # ---------------------------------------------------------------------- helpers
-def _check_combination(components: int, output_scale: float | None, advantage: str,
-                       batch_rounds: int) -> None:
-    """Refuse options that another option would silently ignore."""
-    if components > 1 and output_scale is not None:
-        raise ValueError("output_scale sets the MLP heads of the Gaussian actor; with "
-                         f"components={components} leave it None")
-    if advantage == "gae" and batch_rounds != 1:
-        raise ValueError(f"batch_rounds={batch_rounds} has no effect with advantage='gae' "
-                         "(one step per episode); leave it 1")
-
-
 def _vector_box(name: str, space: Any) -> int:
     if not isinstance(space, spaces.Box) or len(space.shape) != 1:
         raise ValueError(

@@ -62,7 +62,10 @@ class SupplyDemandCore(PopulationCore):
     demand later than to trace it; with η = 0 they trace it. The demand's scale is ours, chosen
     so that MJM's η = 2 matters: at the grid equilibrium (:meth:`reference_equilibrium`) agents
     then lag the path early and meet it near its top, while with η = 0 they trace it from the
-    third step on (with a demand 2.5 times lower, η = 2 agents do not move at all).
+    third step on (with a demand 2.5 times lower, η = 2 agents do not move at all). The
+    `mguni-supply` reproduction plays 0.1, the largest scale at which the grid equilibrium
+    still meets the path later with η = 2 and beats tracing it (its scan is in
+    :mod:`populace.train.mguni_supply`).
 
     **The path** (ours, SPEC §2.6) is an arc of the circle of radius `path_radius` about
     `path_centre`: c(t) = centre + δ + r·(cos θ_t, sin θ_t), θ_t = π·(1 − s·t/T), from the

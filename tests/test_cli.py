@@ -120,10 +120,7 @@ def test_bad_arguments_exit_2_with_a_clear_message(args, message, capsys, tmp_pa
 
 
 # Claims we measure but do not reproduce yet, with why; strict, so a fix must remove the mark.
-NOT_REPRODUCED: dict[str, str] = {
-    "mguni-supply": "ac_fp does not learn the 30-step path: η = 0 agents meet it and stop at "
-                    "its top, η = 2 agents do not meet it in time (README, mguni-supply)",
-}
+NOT_REPRODUCED: dict[str, str] = {}
 
 
 @pytest.mark.parametrize("name", [
