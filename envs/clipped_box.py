@@ -33,3 +33,12 @@ def clips_actions(space: Any) -> bool:
 def clip_into(space: spaces.Box, actions: np.ndarray) -> np.ndarray:
     """``actions`` clipped into ``space`` (a new array)."""
     return np.clip(actions, space.low, space.high).astype(space.dtype, copy=False)
+
+
+def velocity_box(bound: float, dimension: int, strict: Any) -> spaces.Box:
+    """``Box(−bound, bound, (dimension,), float64)`` that refuses out-of-range actions when
+    ``strict`` (a bool), else a :class:`ClippedBox` that clips them."""
+    if not isinstance(strict, bool | np.bool_):
+        raise TypeError(f"strict must be a bool, got {type(strict).__name__} {strict!r}")
+    box = spaces.Box if strict else ClippedBox
+    return box(-bound, bound, (dimension,), np.float64)

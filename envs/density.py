@@ -38,6 +38,8 @@ from functools import cached_property
 
 import numpy as np
 
+from populace.envs.validation import check_int, check_number
+
 TRUNCATION = 5.0  # the sampled kernel is cut at this many bandwidths (mass lost < 4e-6)
 
 
@@ -195,6 +197,14 @@ class DensityEstimator:
         self.grid = grid
         self.bandwidth = float(bandwidth)
         self.smoother = GaussianSmoother(grid, self.bandwidth)
+
+    @classmethod
+    def on_square(cls, half_width: float, cells: int, bandwidth: float) -> DensityEstimator:
+        """The estimator on the ``cells × cells`` grid of [−half_width, half_width]², from a
+        plane game's ``grid_half_width``, ``grid_cells`` (≥ 8) and ``bandwidth``, checked."""
+        half = check_number("grid_half_width", half_width, low=0.0, low_open=True)
+        grid = Grid(-half, half, check_int("grid_cells", cells, minimum=8))
+        return cls(grid, check_number("bandwidth", bandwidth, low=0.0, low_open=True))
 
     def on_grid(self, points: np.ndarray, total: int | None = None) -> np.ndarray:
         """The density at the nodes, ``(cells, cells)``; ``total`` is the N to divide by

@@ -20,9 +20,9 @@ from typing import Any
 import numpy as np
 from gymnasium import spaces
 
-from populace.envs.clipped_box import ClippedBox
+from populace.envs.clipped_box import velocity_box
 from populace.envs.core import Group, PopulationCore, Step
-from populace.envs.density import DensityEstimator, Grid
+from populace.envs.density import DensityEstimator
 from populace.envs.faces import faces
 from populace.envs.mf_lqr_v0 import check_point
 from populace.envs.plane_picture import density_image, density_text
@@ -185,16 +185,11 @@ class SpatialCongestionCore(PopulationCore):
                                           low_open=True)
         self.start_mean = np.array(check_point("start_mean", start_mean))
         self.start_std = check_number("start_std", start_std, low=0.0)
-        half_width = check_number("grid_half_width", grid_half_width, low=0.0, low_open=True)
-        self.grid = Grid(-half_width, half_width, check_int("grid_cells", grid_cells, minimum=8))
-        self.density = DensityEstimator(
-            self.grid, check_number("bandwidth", bandwidth, low=0.0, low_open=True))
+        self.density = DensityEstimator.on_square(grid_half_width, grid_cells, bandwidth)
+        self.grid = self.density.grid
         self.action_bound = check_number("action_bound", action_bound, low=0.0, low_open=True)
-        if not isinstance(strict, bool | np.bool_):
-            raise TypeError(f"strict must be a bool, got {type(strict).__name__} {strict!r}")
+        action_space = velocity_box(self.action_bound, DIMENSION, strict)
         self.strict = bool(strict)
-        box = spaces.Box if self.strict else ClippedBox
-        action_space = box(-self.action_bound, self.action_bound, (DIMENSION,), np.float64)
         observation_space = spaces.Box(-np.inf, np.inf, (DIMENSION,), dtype=np.float64)
         self.groups = (Group(self.agent_group, self.n_agents, action_space, observation_space),)
         self.state_space = spaces.Box(-np.inf, np.inf, (DIMENSION * self.n_agents,),
