@@ -12,10 +12,10 @@ from __future__ import annotations
 from importlib.util import find_spec
 
 SB3_MODULES = [
-    "agents/sb3_learner.py",
-    "agents/sb3_state.py",
-    "envs/sb3_vec_env.py",
-    "train/sb3.py",
+    "agents/sb3/learner.py",
+    "agents/sb3/state.py",
+    "agents/sb3/vec_env.py",
+    "agents/sb3/ppo_contribution.py",
 ]
 
 collect_ignore: list[str] = []

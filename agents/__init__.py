@@ -26,12 +26,12 @@ LEARNERS: dict[str, type[Learner] | type[MultiGroupLearner]] = {
 # Learners built on torch (installed with the ``baselines`` extra), imported only when asked
 # for, so that importing populace stays light: name -> (module, class).
 TORCH_LEARNERS: dict[str, tuple[str, str]] = {
-    "ac_fp": ("populace.agents.actor_critic_fp", "ActorCriticFictitiousPlay"),
+    "ac_fp": ("populace.agents.actor_critic.fictitious_play", "ActorCriticFictitiousPlay"),
     "alternating_marl_continuous": ("populace.agents.alternating_marl_continuous",
                                     "ContinuousAlternatingMARL"),
 }
 
-# Stable-Baselines3 algorithms with parameter sharing (populace.agents.sb3_learner.SB3Learner);
+# Stable-Baselines3 algorithms with parameter sharing (populace.agents.sb3.learner.SB3Learner);
 # they need the ``baselines`` extra, so they are imported only when asked for.
 BASELINES = ("ppo", "a2c", "dqn", "sac")
 
@@ -66,13 +66,13 @@ def make_learner(
     :func:`learner_options`. For ``"regret"``, μ defaults to
     ``mu_from_bounds(core.payoff_bounds(), n_actions)``; pass ``mu=`` or ``mu_rule=``.
 
-    >>> from populace.envs.contribution_v0 import ContributionCore
+    >>> from populace.envs.anonymous.contribution import ContributionCore
     >>> make_learner("stage", ContributionCore(n_agents=10), seed=0, tau=100).tau
     100
     """
     if name in BASELINES:
         try:
-            from populace.agents.sb3_learner import SB3Learner
+            from populace.agents.sb3.learner import SB3Learner
         except ImportError as error:
             raise ImportError(
                 f"learner {name!r} needs the baselines extra: pip install 'populace[baselines]' "

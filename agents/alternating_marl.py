@@ -6,14 +6,14 @@ One *alternation* is
 
 1. **G-LEARN** — with the robots' policy π_l fixed, the dispatcher's best response over
    (s_g, counts of k sampled robots) by value iteration with m Monte-Carlo samples per Bellman
-   update (:func:`~populace.envs.warehouse_solvers.dispatcher_best_response`;
+   update (:func:`~populace.envs.warehouse.solvers.dispatcher_best_response`;
    ``method="rounded"`` is the authors' deterministic mean-field rounding instead);
 2. **UPDATE** — the proposal is accepted only if the estimated joint value (the mean
    discounted system return of simulated episodes, common random numbers for old and new)
    improves by more than ``update_tol``;
 3. **L-LEARN** — with the dispatcher fixed, the exact best response of a representative robot
    in its induced (s_g, s_l) MDP, the dispatcher's next zone estimated from the fleet's visits
-   in those same simulated episodes (:func:`~populace.envs.warehouse_solvers.robot_best_response`);
+   in those same simulated episodes (:func:`~populace.envs.warehouse.solvers.robot_best_response`);
 4. **UPDATE** again for the robots' proposal.
 
 Training stops after ``alternations`` alternations (T), or earlier when neither proposal is
@@ -35,11 +35,11 @@ from typing import Any
 import numpy as np
 
 from populace.agents.base import MultiGroupLearner, Transition, checkpoint_array
-from populace.envs.count_vectors import CountVectors
 from populace.envs.policies import sample_actions
-from populace.envs.warehouse_model import ROBOT_ACTIONS, ZONES, WarehouseModel
-from populace.envs.warehouse_sim import Rollouts, simulate, tabular_dispatcher
-from populace.envs.warehouse_solvers import (
+from populace.envs.warehouse.count_vectors import CountVectors
+from populace.envs.warehouse.model import ROBOT_ACTIONS, ZONES, WarehouseModel
+from populace.envs.warehouse.sim import Rollouts, simulate, tabular_dispatcher
+from populace.envs.warehouse.solvers import (
     METHODS,
     dispatcher_best_response,
     induced_kernel,
@@ -65,7 +65,7 @@ class AlternatingMARL(MultiGroupLearner):
     """ALTERNATING-MARL for the tabular warehouse (groups ``dispatcher`` and ``robot``).
 
     Args:
-        model: the game's :class:`~populace.envs.warehouse_model.WarehouseModel`.
+        model: the game's :class:`~populace.envs.warehouse.model.WarehouseModel`.
         alternations: T, the most alternations [10, as in ALT; the authors' code uses 5].
         samples: m, Monte-Carlo samples per Bellman update [30].
         iterations: value-iteration sweeps per G-LEARN [100]; tol: their stopping change [1e-6].

@@ -35,7 +35,7 @@ import torch as th
 from torch import nn
 
 from populace.agents.base import MultiGroupLearner, Transition, checkpoint_array
-from populace.envs.warehouse_continuous_v0 import (
+from populace.envs.warehouse.warehouse_continuous import (
     BINS,
     LIMIT,
     MOVES,
@@ -104,7 +104,7 @@ class ContinuousAlternatingMARL(MultiGroupLearner):
     """ALTERNATING-MARL for ``warehouse_continuous_v0`` (see the module docstring).
 
     Args:
-        model: the game's :class:`~populace.envs.warehouse_continuous_v0.ContinuousModel`.
+        model: the game's :class:`~populace.envs.warehouse.warehouse_continuous.ContinuousModel`.
         alternations: T [30, as ALT G.2]. g_samples, g_epochs: G-LEARN's data and epochs
         [3000, 20]. l_episodes, l_horizon: TRPO's episodes per update and their length
         [120, 40]. cg_iters, backtracks, critic_epochs: [10, 10, 5].

@@ -286,3 +286,14 @@ def check_distribution(name: str, value: Any, size: int) -> np.ndarray:
     if not np.all(np.isfinite(p)) or np.any(p < 0) or abs(p.sum() - 1.0) > 1e-8:
         raise ValueError(f"{name} must be non-negative and sum to 1, got {p}")
     return p
+
+
+def check_point(name: str, value: Any) -> tuple[float, float]:
+    """A finite point of R² given as a pair of real numbers."""
+    try:
+        point = np.asarray(value, dtype=np.float64)
+    except (TypeError, ValueError):
+        raise TypeError(f"{name} must be a pair of real numbers, got {value!r}") from None
+    if point.shape != (2,) or not np.isfinite(point).all():
+        raise ValueError(f"{name} must be a finite pair of real numbers, got {value!r}")
+    return float(point[0]), float(point[1])

@@ -15,10 +15,10 @@ import time
 import torch
 from stable_baselines3 import PPO
 
-from populace.agents.sb3_learner import SB3Learner
+from populace.agents.sb3.learner import SB3Learner
+from populace.agents.sb3.vec_env import PopulationVecEnv, supersuit_vec_env
 from populace.envs import contribution_v0
-from populace.envs.contribution_v0 import ContributionCore
-from populace.envs.sb3_vec_env import PopulationVecEnv, supersuit_vec_env
+from populace.envs.anonymous.contribution import ContributionCore
 from populace.train import train
 
 torch.set_num_threads(1)  # small MLPs: one CPU thread is fastest

@@ -39,10 +39,10 @@ import pytest
 from gymnasium import spaces
 
 import populace  # noqa: F401 - registers every game
-from populace.envs.anonymous import AnonymousGameCore
+from populace.envs.anonymous.core import AnonymousGameCore
 from populace.envs.core import PopulationCore
 from populace.envs.registry import GAMES, register_game
-from populace.envs.zspg_network_v0 import Simplex
+from populace.envs.zero_sum.zspg_network import Simplex
 
 # Small populations covering every payoff mode ("average", "matching") and every observe mode
 # ("none", "population", "sample:3"); N odd and even, N = 2 (the smallest population).

@@ -114,7 +114,7 @@ def test_vector_faces_refuse_bools(position, as_list):
 @pytest.mark.parametrize("position", range(3))
 def test_sb3_vec_env_refuses_bools(position):
     pytest.importorskip("stable_baselines3")
-    from populace.envs.sb3_vec_env import PopulationVecEnv
+    from populace.agents.sb3.vec_env import PopulationVecEnv
 
     actions: list = [4, 5, 6]
     actions[position] = True

@@ -10,15 +10,15 @@ from gymnasium import spaces
 pytest.importorskip("torch")
 
 from populace.agents import TORCH_LEARNERS, learner_options, make_learner  # noqa: E402
-from populace.agents.actor_critic_fp import (  # noqa: E402
+from populace.agents.actor_critic.fictitious_play import (  # noqa: E402
     ActorCriticFictitiousPlay,
     generalized_advantages,
     step_size,
 )
-from populace.agents.actor_critic_networks import QuadraticFeatures  # noqa: E402
+from populace.agents.actor_critic.networks import QuadraticFeatures  # noqa: E402
 from populace.agents.base import Transition  # noqa: E402
-from populace.envs.mf_lqr_reference import LinearPolicy, as_linear_policy  # noqa: E402
-from populace.envs.mf_lqr_v0 import MFLQRCore  # noqa: E402
+from populace.envs.mean_field_lqr.mf_lqr import MFLQRCore  # noqa: E402
+from populace.envs.mean_field_lqr.reference import LinearPolicy, as_linear_policy  # noqa: E402
 from populace.train import train  # noqa: E402
 from populace.train.checkpoint import join_state, split_state  # noqa: E402
 
@@ -172,7 +172,7 @@ def test_update_without_act_uses_the_transitions_own_play():
 
 # ----------------------------------------------------------------------------- GAE
 def supply(n_agents: int = 6, max_cycles: int = 4):
-    from populace.envs.supply_demand_v0 import SupplyDemandCore
+    from populace.envs.plane.supply_demand import SupplyDemandCore
 
     return SupplyDemandCore(n_agents=n_agents, max_cycles=max_cycles)
 
@@ -320,6 +320,6 @@ def test_sac_trains_on_the_lqr_game_scored_by_its_metrics():
     observations = core.reset(seed=1)["agent"]
     assert np.array_equal(copy.mean_action(observations), learner.mean_action(observations))
     with pytest.raises(ValueError, match="sac needs Box actions"):
-        from populace.envs.contribution_v0 import ContributionCore
+        from populace.envs.anonymous.contribution import ContributionCore
 
         make_learner("sac", ContributionCore(n_agents=3))

@@ -11,15 +11,15 @@ from functools import cache
 import numpy as np
 import pytest
 
-from populace.envs.count_vectors import CountVectors
-from populace.envs.warehouse_continuous_v0 import ContinuousModel, bin_shares
-from populace.envs.warehouse_model import ZONES, WarehouseModel, chain_value
-from populace.envs.warehouse_nash import nash_gains
-from populace.train import alt, alt_continuous
-from populace.train.alt import AltSummary, summarize, warehouse_claims, warehouse_jobs
-from populace.train.alt_continuous import continuous_claims
-from populace.train.reproduce import Curve
-from populace.train.reproductions import REPRODUCTIONS
+from populace.envs.warehouse.count_vectors import CountVectors
+from populace.envs.warehouse.model import ZONES, WarehouseModel, chain_value
+from populace.envs.warehouse.nash import nash_gains
+from populace.envs.warehouse.warehouse_continuous import ContinuousModel, bin_shares
+from populace.train.papers import alt, alt_continuous
+from populace.train.papers.alt import AltSummary, summarize, warehouse_claims, warehouse_jobs
+from populace.train.papers.alt_continuous import continuous_claims
+from populace.train.papers.jobs import Curve
+from populace.train.papers.registry import REPRODUCTIONS
 
 SEEDS = 5
 

@@ -11,9 +11,9 @@ import pytest
 
 from populace.agents import LEARNERS, make_learner
 from populace.agents.alternating_marl import AlternatingMARL
-from populace.envs.contribution_v0 import ContributionCore
-from populace.envs.warehouse_nash import nash_gains
-from populace.envs.warehouse_v0 import WarehouseCore
+from populace.envs.anonymous.contribution import ContributionCore
+from populace.envs.warehouse.nash import nash_gains
+from populace.envs.warehouse.warehouse import WarehouseCore
 from populace.train import train
 
 FAST = {"samples": 10, "update_rollouts": 20, "update_horizon": 60}

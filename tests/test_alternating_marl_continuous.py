@@ -19,8 +19,8 @@ from populace.agents.alternating_marl_continuous import (  # noqa: E402
     KL_RADIUS,
     ContinuousAlternatingMARL,
 )
-from populace.envs.warehouse_continuous_v0 import WarehouseContinuousCore, bin_shares  # noqa: E402
-from populace.envs.warehouse_v0 import WarehouseCore  # noqa: E402
+from populace.envs.warehouse.warehouse import WarehouseCore  # noqa: E402
+from populace.envs.warehouse.warehouse_continuous import WarehouseContinuousCore, bin_shares  # noqa: E402
 from populace.train import train  # noqa: E402
 
 SMALL = {"alternations": 2, "g_samples": 400, "g_epochs": 5, "l_episodes": 12, "l_horizon": 15}

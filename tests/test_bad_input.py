@@ -11,7 +11,7 @@ import pettingzoo
 import pytest
 
 from populace.envs import contribution_v0, matrix_v0
-from populace.envs.anonymous import AnonymousGameCore
+from populace.envs.anonymous.core import AnonymousGameCore
 from populace.envs.registry import GAMES, core_class, make_core
 
 CONTRIBUTION = "populace/Contribution-v0"

@@ -16,9 +16,12 @@ import numpy as np
 import pytest
 
 from populace.cli import main
-from populace.train import kash, progress, reproduce
-from populace.train.reproduce import Curve, Job, Reproduction, run_jobs
-from populace.train.reproductions import REPRODUCTIONS
+from populace.train import pool, progress
+from populace.train.papers import kash
+from populace.train.papers.claims import Claim
+from populace.train.papers.jobs import Curve, Job, run_jobs
+from populace.train.papers.registry import REPRODUCTIONS
+from populace.train.papers.reproduction import Reproduction
 from populace.train.runner import Runner
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -136,7 +139,7 @@ def test_quick_reproduction_holds(name, tmp_path, capsys, monkeypatch):
     assert all(png.stat().st_size > 0 for png in tmp_path.glob(f"{name}*.png"))
     assert list(tmp_path.glob(f"{name}*.png"))
     claims = (tmp_path / f"{name}-claims.md").read_text()
-    assert claims.startswith(f"## {name}") and "| claim | paper | ours | holds |" in claims
+    assert claims.startswith(f"## {name}") and "| claim | paper | ours | simple rule | seeds | holds |" in claims
     assert f"{name}-claims.md" in out
 
 
@@ -230,7 +233,7 @@ def without(monkeypatch, *modules: str) -> None:
 
 def test_a_missing_baselines_extra_is_one_line(tmp_path, capsys, monkeypatch):
     monkeypatch.chdir(tmp_path)
-    without(monkeypatch, "stable_baselines3", "populace.agents.sb3_learner")
+    without(monkeypatch, "stable_baselines3", "populace.agents.sb3.learner")
     assert main(["train", "contribution_v0", "--learner", "ppo", "--rounds", "500"]) == 2
     err = capsys.readouterr().err
     assert one_line(err) and err.startswith("populace train: error: learner 'ppo' needs the "
@@ -253,7 +256,7 @@ def test_without_matplotlib_compare_and_reproduce_still_print_and_write(tmp_path
     tiny = Reproduction(
         "tiny", "two short runs", lambda quick, seed: kash.jobs_for(
             "stage N=10", "average", 10, "stage", kash.FIG1_STAGE, 500, 2, seed),
-        lambda means, quick: [reproduce.Claim("it ran", "-", "yes", True)],
+        lambda means, quick: [Claim("it ran", "-", "yes", True)],
         kash._saver("tiny", "Tiny", 0.05),
     )
     monkeypatch.setitem(REPRODUCTIONS, "tiny", tiny)
@@ -288,14 +291,14 @@ def test_worker_processes_keep_torch_to_one_thread(monkeypatch):
             initializers.append(kwargs.get("initializer"))
             super().__init__(*args, **kwargs)
 
-    monkeypatch.setattr(reproduce, "ProcessPoolExecutor", Recording)
+    monkeypatch.setattr(pool, "ProcessPoolExecutor", Recording)
     jobs = [Job("stage", "contribution_v0", {"n_agents": 10}, "stage", {}, 100, 50, seed)
             for seed in range(2)]
     assert len(run_jobs(jobs, workers=2, progress=False)) == 2
-    with ProcessPoolExecutor(1, initializer=initializers[0]) as pool:
-        assert pool.submit(torch.get_num_threads).result() == 1
+    with ProcessPoolExecutor(1, initializer=initializers[0]) as executor:
+        assert executor.submit(torch.get_num_threads).result() == 1
     # a worker that imports torch itself gets one thread too; the initializer imports nothing
-    script = ("import sys; from populace.train.reproduce import one_thread_each; "
+    script = ("import sys; from populace.train.pool import one_thread_each; "
               "one_thread_each(); assert 'torch' not in sys.modules; "
               "import torch; print(torch.get_num_threads())")
     done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,

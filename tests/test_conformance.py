@@ -42,7 +42,7 @@ from pettingzoo.test import (
     state_test,
 )
 
-from populace.envs.anonymous import PAYOFF_MODES, AnonymousGameCore
+from populace.envs.anonymous.core import PAYOFF_MODES, AnonymousGameCore
 from populace.envs.clipped_box import clips_actions
 from populace.envs.policies import PolicyFn, as_policy
 from populace.envs.registry import GAMES

@@ -13,7 +13,7 @@ from pettingzoo.test import parallel_api_test
 
 import populace  # noqa: F401 - registers the games
 from populace.envs import congestion_v0
-from populace.envs.congestion_v0 import (
+from populace.envs.anonymous.congestion import (
     CongestionCore,
     acp_cost_shares,
     payoff_matrix,

@@ -14,8 +14,8 @@ import numpy as np
 import pytest
 
 from populace.agents import LEARNERS, Transition, learner_options, make_learner
-from populace.envs.anonymous import AnonymousGameCore
-from populace.envs.contribution_v0 import ContributionCore
+from populace.envs.anonymous.contribution import ContributionCore
+from populace.envs.anonymous.core import AnonymousGameCore
 from populace.envs.policies import as_policy
 from populace.envs.registry import GAMES, core_class, make_core
 

@@ -3,7 +3,7 @@
 Run by ``make test-crosscheck`` in a venv of its own (the ``crosscheck`` extra: pygambit,
 scipy); elsewhere the module is skipped. Neither package is a dependency of Populace.
 
-* **QRE** — :func:`populace.envs.zspg_solvers.qre` against Gambit's logit QRE
+* **QRE** — :func:`populace.envs.zero_sum.solvers.qre` against Gambit's logit QRE
   (``pygambit.qre.logit_solve_lambda``, McKelvey & Palfrey's logit correspondence traced by
   path following). Gambit's λ is 1/T, one λ for all players, and the λ's must be given in
   increasing order (it traces the principal branch from λ = 0; a decreasing list returns junk
@@ -11,7 +11,7 @@ scipy); elsewhere the module is skipped. Neither package is a dependency of Popu
   agent k's payoffs are divided by T_k, which Gambit can take. The games are built for Gambit
   as full payoff tables from the rules (AMPs, RPS, the SPEC's chain payoffs), not from our edge
   arrays. Agreement to 1e-6 is asserted; measured: within 5e-11 everywhere.
-* **Nash set of the chain** — the set :func:`~populace.envs.zspg_solvers.is_chain_nash`
+* **Nash set of the chain** — the set :func:`~populace.envs.zero_sum.solvers.is_chain_nash`
   documents (n odd; agents 1..n: every odd agent plays H, the even agents' P(H) non-decreasing
   along the chain, pure steps included) against
   (a) the linear program of Cai, Candogan, Daskalakis & Papadimitriou (*Zero-sum polymatrix
@@ -43,8 +43,8 @@ gambit = pytest.importorskip("pygambit", reason="cross-checks need the crosschec
 optimize = pytest.importorskip("scipy.optimize", reason="cross-checks need scipy "
                                                          "(make test-crosscheck)")
 
-from populace.envs.polymatrix import AMPS, RPS, chain_game, two_agent_game  # noqa: E402
-from populace.envs.zspg_solvers import (  # noqa: E402
+from populace.envs.zero_sum.polymatrix import AMPS, RPS, chain_game, two_agent_game  # noqa: E402
+from populace.envs.zero_sum.solvers import (  # noqa: E402
     chain_nash_point,
     is_chain_nash,
     nash_conv,

@@ -16,7 +16,11 @@ import pytest
 from gymnasium import spaces
 
 from populace.envs import contribution_v0, matrix_v0
-from populace.envs.equilibrium import best_reply_path, exploitability, symmetric_equilibria
+from populace.envs.anonymous.equilibrium import (
+    best_reply_path,
+    exploitability,
+    symmetric_equilibria,
+)
 
 RNG_SEED = 20240601
 

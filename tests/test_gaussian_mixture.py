@@ -14,10 +14,10 @@ from gymnasium import spaces
 th = pytest.importorskip("torch")
 
 from populace.agents import make_learner  # noqa: E402
-from populace.agents.actor_critic_fp import ActorCriticFictitiousPlay  # noqa: E402
+from populace.agents.actor_critic.fictitious_play import ActorCriticFictitiousPlay  # noqa: E402
+from populace.agents.actor_critic.mixture import GaussianMixture  # noqa: E402
 from populace.agents.base import Transition  # noqa: E402
-from populace.agents.gaussian_mixture import GaussianMixture  # noqa: E402
-from populace.envs.mf_lqr_v0 import MFLQRCore  # noqa: E402
+from populace.envs.mean_field_lqr.mf_lqr import MFLQRCore  # noqa: E402
 from populace.train import train  # noqa: E402
 from populace.train.checkpoint import join_state, split_state  # noqa: E402
 

@@ -22,7 +22,7 @@ from populace.agents import (
     mu_from_bounds,
     regret,
 )
-from populace.envs.contribution_v0 import ContributionCore
+from populace.envs.anonymous.contribution import ContributionCore
 
 
 def feed(learner: Learner, actions: list[int], rewards: list[float], **kwargs) -> None:

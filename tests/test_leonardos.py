@@ -1,4 +1,5 @@
-"""The LPS reproductions (train/leonardos.py): every claim fails for players that do not learn,
+"""The LPS reproductions (train/papers/leonardos.py): every claim fails for players that do not
+learn,
 the bounds lie inside the runs, and the runs' pieces are right on cases with known answers.
 
 The quick forms themselves run in tests/test_cli.py (every reproduction, claims asserted).
@@ -11,10 +12,10 @@ from collections.abc import Callable
 import numpy as np
 import pytest
 
-from populace.envs.zspg_solvers import kl_divergence, qre
-from populace.train import leonardos
-from populace.train.reproduce import Curve, Job
-from populace.train.reproductions import REPRODUCTIONS
+from populace.envs.zero_sum.solvers import kl_divergence, qre
+from populace.train.papers import leonardos
+from populace.train.papers.jobs import Curve, Job
+from populace.train.papers.registry import REPRODUCTIONS
 
 NAMES = [name for name in REPRODUCTIONS if name.startswith("leonardos-")]
 Play = Callable[[np.random.Generator, int, int], np.ndarray]

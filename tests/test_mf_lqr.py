@@ -16,9 +16,13 @@ import pytest
 from populace.bench.lqr import measure_lqr
 from populace.bench.timing import Timing
 from populace.cli import main
-from populace.envs import lqr, mf_lqr_finite_n, mf_lqr_reference, mf_lqr_v0
-from populace.envs.mf_lqr_finite_n import best_response_gain, finite_n_gap
-from populace.envs.mf_lqr_reference import (
+from populace.envs import mf_lqr_v0
+from populace.envs.mean_field_lqr import finite_n as mf_lqr_finite_n
+from populace.envs.mean_field_lqr import lqr
+from populace.envs.mean_field_lqr import reference as mf_lqr_reference
+from populace.envs.mean_field_lqr.finite_n import best_response_gain, finite_n_gap
+from populace.envs.mean_field_lqr.mf_lqr import MFLQRCore
+from populace.envs.mean_field_lqr.reference import (
     LinearPolicy,
     LQModel,
     as_linear_policy,
@@ -28,9 +32,8 @@ from populace.envs.mf_lqr_reference import (
     riccati_gain,
     stationary_equilibrium,
 )
-from populace.envs.mf_lqr_v0 import MFLQRCore
-from populace.train import finite_n
-from populace.train.finite_n import fit_power_law
+from populace.train.studies import finite_n
+from populace.train.studies.finite_n import fit_power_law
 
 H = np.array([0.5, -0.5])
 
@@ -373,7 +376,7 @@ def test_finite_n_gap_falls_like_one_over_n():
 
 @pytest.mark.parametrize("n_agents", [2, 20, 10**4])
 def test_finite_n_gap_identity_matches_the_difference_of_costs(n_agents):
-    from populace.envs.mf_lqr_finite_n import deviator_problem
+    from populace.envs.mean_field_lqr.finite_n import deviator_problem
 
     model = LQModel()
     a, b, q, r, noise, equilibrium = deviator_problem(model, n_agents)

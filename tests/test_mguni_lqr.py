@@ -8,8 +8,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from populace.envs.mf_lqr_v0 import MFLQRCore
-from populace.train.mguni_lqr import (
+from populace.envs.mean_field_lqr.mf_lqr import MFLQRCore
+from populace.train.papers.jobs import Curve, Job
+from populace.train.papers.mguni_lqr import (
     COLUMNS,
     EXPLOITABILITY,
     MEAN_TOLERANCE,
@@ -20,8 +21,7 @@ from populace.train.mguni_lqr import (
     reference,
     summarize,
 )
-from populace.train.reproduce import Curve, Job
-from populace.train.reproductions import REPRODUCTIONS
+from populace.train.papers.registry import REPRODUCTIONS
 
 QUICK = [pytest.param(True, id="quick"), pytest.param(False, id="full")]
 

@@ -11,8 +11,9 @@ import pytest
 
 from populace.agents import make_learner
 from populace.agents.base import Transition
-from populace.envs.spatial_congestion_v0 import SpatialCongestionCore
-from populace.train.mguni_spatial import (
+from populace.envs.plane.spatial_congestion import SpatialCongestionCore
+from populace.train.papers.jobs import Curve, Job
+from populace.train.papers.mguni_spatial import (
     ALPHAS,
     COLUMNS,
     DRIFT,
@@ -26,8 +27,7 @@ from populace.train.mguni_spatial import (
     spatial_jobs,
     summarize,
 )
-from populace.train.reproduce import Curve, Job
-from populace.train.reproductions import REPRODUCTIONS
+from populace.train.papers.registry import REPRODUCTIONS
 
 QUICK = [pytest.param(True, id="quick"), pytest.param(False, id="full")]
 

@@ -10,7 +10,8 @@ import numpy as np
 import pytest
 
 from populace.agents import make_learner
-from populace.train.mguni_supply import (
+from populace.train.papers.jobs import Curve, Job
+from populace.train.papers.mguni_supply import (
     COLUMNS,
     ETAS,
     EXPLOITABILITY_SHARE,
@@ -29,8 +30,7 @@ from populace.train.mguni_supply import (
     supply_jobs,
     tracing,
 )
-from populace.train.reproduce import Curve, Job
-from populace.train.reproductions import REPRODUCTIONS
+from populace.train.papers.registry import REPRODUCTIONS
 
 QUICK = [pytest.param(True, id="quick"), pytest.param(False, id="full")]
 

@@ -19,7 +19,7 @@ from gymnasium import spaces
 from gymnasium.wrappers.vector import NormalizeObservation, NormalizeReward, RecordEpisodeStatistics
 
 import populace  # noqa: F401 - registers every game
-from populace.envs.anonymous import AnonymousGameCore
+from populace.envs.anonymous.core import AnonymousGameCore
 from populace.envs.registry import GAMES
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples"

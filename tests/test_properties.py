@@ -15,9 +15,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
-from populace.envs.anonymous import AnonymousGameCore
-from populace.envs.equilibrium import exploitability, symmetric_equilibria
-from populace.envs.matrix_v0 import reference_for
+from populace.envs.anonymous.core import AnonymousGameCore
+from populace.envs.anonymous.equilibrium import exploitability, symmetric_equilibria
+from populace.envs.anonymous.matrix import reference_for
 from populace.envs.registry import GAMES
 
 FAST = settings(

@@ -17,11 +17,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from populace.envs.congestion_v0 import CongestionCore
-from populace.envs.contribution_v0 import ContributionCore
-from populace.train import kash, kash_congestion
-from populace.train.reproduce import Job, Means, rounds_to_reach, settling_round
-from populace.train.reproductions import REPRODUCTIONS
+from populace.envs.anonymous.congestion import CongestionCore
+from populace.envs.anonymous.contribution import ContributionCore
+from populace.train.papers import kash, kash_congestion
+from populace.train.papers.claims import rounds_to_reach, settling_round
+from populace.train.papers.jobs import Job, Means
+from populace.train.papers.registry import REPRODUCTIONS
 
 CORES = {"contribution_v0": ContributionCore, "congestion_v0": CongestionCore}
 # Reproductions whose claims see other summaries than seed-averaged distance curves test

@@ -24,11 +24,11 @@ from stable_baselines3.common.vec_env import (  # noqa: E402
 )
 
 from populace.agents.base import Learner, Transition  # noqa: E402
-from populace.agents.sb3_learner import SB3Learner  # noqa: E402
-from populace.envs.contribution_v0 import ContributionCore  # noqa: E402
+from populace.agents.sb3.learner import SB3Learner  # noqa: E402
+from populace.agents.sb3.vec_env import PopulationVecEnv, supersuit_vec_env  # noqa: E402
+from populace.envs.anonymous.contribution import ContributionCore  # noqa: E402
 from populace.envs.core import Group, PopulationCore, Step  # noqa: E402
 from populace.envs.parallel import PopulationParallelEnv  # noqa: E402
-from populace.envs.sb3_vec_env import PopulationVecEnv, supersuit_vec_env  # noqa: E402
 
 # The train loop (populace.train) is imported inside the tests that go through it, so the
 # learner's own tests run even while the loop cannot be imported.
@@ -417,7 +417,7 @@ def test_declared_action_probabilities_are_the_policy_played(algorithm, monkeypa
     learner = SB3Learner.for_game(core, seed=0, algorithm=algorithm, total_rounds=30, **extra)
     observations = play(core, learner, 9)
     np.testing.assert_array_equal(learner.policy(), learner.action_probabilities(observations))
-    monkeypatch.setattr("populace.agents.sb3_learner.CHUNK", 3)
+    monkeypatch.setattr("populace.agents.sb3.learner.CHUNK", 3)
     batch = np.concatenate([observations, observations[::-1] + 1.0])
     chunked = learner.action_probabilities(batch)
     one_by_one = np.concatenate([learner.action_probabilities(row[None]) for row in batch])
@@ -530,7 +530,7 @@ def test_learner_checkpoint_resumes_exactly(algorithm, tmp_path):
 
 def test_ppo_moves_towards_equilibrium():
     """A small version of the measured baseline: PPO leaves uniform play (distance 5.1)."""
-    from populace.train.sb3 import train_ppo_contribution
+    from populace.agents.sb3.ppo_contribution import train_ppo_contribution
 
     result = train_ppo_contribution(20_000, n_agents=50, seed=0)
     assert result.agent_steps == 20_000
@@ -544,7 +544,7 @@ def test_ppo_trains_on_the_zspg_network_and_is_scored_by_its_metrics(game):
     sampled feedback (the n = 3 chain and AMPs): trained by the same loop, its history has the
     game's own columns, finite, computed from its policy; the same seed gives the same run."""
     from populace.agents import make_learner
-    from populace.envs.zspg_network_v0 import KL_FLOOR, ZSPGNetworkCore
+    from populace.envs.zero_sum.zspg_network import KL_FLOOR, ZSPGNetworkCore
     from populace.train import train
 
     def run():

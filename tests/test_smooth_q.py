@@ -18,9 +18,9 @@ from gymnasium import spaces
 from populace.agents import SmoothQLearner, Transition, make_learner
 from populace.agents.smooth_q import boltzmann, schedule_factor
 from populace.agents.smooth_q_dynamics import integrate_smooth_q
-from populace.envs.contribution_v0 import ContributionCore
+from populace.envs.anonymous.contribution import ContributionCore
+from populace.envs.anonymous.matrix import MatrixCore
 from populace.envs.core import Group
-from populace.envs.matrix_v0 import MatrixCore
 from populace.train import train
 
 A = np.array([[3.0, -1.0], [-1.0, 1.0]])

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from populace.envs import spatial_congestion_v0, supply_demand_v0
-from populace.envs.density import (
+from populace.envs.plane.density import (
     DensityEstimator,
     GaussianSmoother,
     Grid,
@@ -18,10 +18,10 @@ from populace.envs.density import (
     direct_density,
     fast_length,
 )
-from populace.envs.plane_rewards import desirability
-from populace.envs.spatial_congestion_v0 import SpatialCongestionCore
-from populace.envs.spatial_equilibrium import GridGame, finite_n_gap, solve
-from populace.envs.supply_demand_v0 import SupplyDemandCore
+from populace.envs.plane.rewards import desirability
+from populace.envs.plane.spatial_congestion import SpatialCongestionCore
+from populace.envs.plane.spatial_equilibrium import GridGame, finite_n_gap, solve
+from populace.envs.plane.supply_demand import SupplyDemandCore
 
 SMALL = {"grid_cells": 61}  # node spacing 0.1 = h: quick solves, still a fine picture
 
@@ -284,7 +284,7 @@ def test_sac_trains_on_the_plane_games_in_the_same_loop(module):
 @pytest.fixture(scope="module")
 def supply_equilibria() -> dict[float, object]:
     """The grid equilibria of supply_demand_v0 with η = 2 (MJM) and η = 0."""
-    from populace.envs.supply_equilibrium import SupplyGridGame, solve_supply
+    from populace.envs.plane.supply_equilibrium import SupplyGridGame, solve_supply
 
     return {eta: solve_supply(SupplyGridGame.of(SupplyDemandCore(eta=eta), cells=31),
                               tolerance=5e-4)
@@ -336,7 +336,7 @@ def test_supply_exploitability_of_a_callable_policy():
 
 
 def test_supply_finite_n_gap_shrinks_towards_the_grid_exploitability(supply_equilibria):
-    from populace.envs.supply_equilibrium import supply_finite_n_gap
+    from populace.envs.plane.supply_equilibrium import supply_finite_n_gap
 
     equilibrium = supply_equilibria[2.0]
     gaps = [supply_finite_n_gap(equilibrium, n, draws=4) for n in (10, 1000)]

@@ -11,10 +11,10 @@ import pytest
 from populace.agents import make_learner
 from populace.cli import main
 from populace.envs.registry import make_core
-from populace.train import sweep as sweep_module
 from populace.train import train
-from populace.train.sweep import RESULT_FILE, sweep
-from populace.train.sweep_config import load_config, plan_cells
+from populace.train.studies import sweep as sweep_module
+from populace.train.studies.sweep import RESULT_FILE, sweep
+from populace.train.studies.sweep_config import load_config, plan_cells
 
 ROOT = Path(__file__).resolve().parents[1]
 SMOKE = str(ROOT / "sweeps" / "smoke.toml")

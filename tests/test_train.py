@@ -18,8 +18,8 @@ import numpy as np
 import pytest
 
 from populace.agents.base import TabularLearner, Transition
-from populace.envs.contribution_v0 import ContributionCore
-from populace.envs.matrix_v0 import MatrixCore
+from populace.envs.anonymous.contribution import ContributionCore
+from populace.envs.anonymous.matrix import MatrixCore
 from populace.train import (
     Callback,
     EarlyStopping,

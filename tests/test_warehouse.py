@@ -7,10 +7,10 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from populace.envs.count_vectors import CountVectors
-from populace.envs.warehouse_model import ZONES, WarehouseModel, chain_value
-from populace.envs.warehouse_sim import sample_counts, simulate, tabular_dispatcher
-from populace.envs.warehouse_v0 import WarehouseCore
+from populace.envs.warehouse.count_vectors import CountVectors
+from populace.envs.warehouse.model import ZONES, WarehouseModel, chain_value
+from populace.envs.warehouse.sim import sample_counts, simulate, tabular_dispatcher
+from populace.envs.warehouse.warehouse import WarehouseCore
 
 UNIFORM_DISPATCHER = np.full((ZONES, ZONES), 1 / ZONES)
 UNIFORM_ROBOTS = np.full((ZONES, ZONES, 3), 1 / 3)
@@ -152,7 +152,7 @@ def test_bad_arguments_are_named(kwargs, message):
 def test_the_robots_best_response_is_optimal_in_its_induced_mdp():
     """Value iteration's pure policy beats every other pure policy tried, state by state, and
     policy evaluation gives the optimal values back."""
-    from populace.envs.warehouse_solvers import induced_kernel, robot_best_response, robot_values
+    from populace.envs.warehouse.solvers import induced_kernel, robot_best_response, robot_values
 
     rng = np.random.default_rng(0)
     visits = rng.integers(0, 50, size=(ZONES, ZONES, ZONES)).astype(float)
@@ -170,7 +170,7 @@ def test_the_robots_best_response_is_optimal_in_its_induced_mdp():
 
 
 def test_the_rounded_transition_keeps_k_and_follows_the_mean_field():
-    from populace.envs.warehouse_solvers import rounded_ranks
+    from populace.envs.warehouse.solvers import rounded_ranks
 
     space = CountVectors(6)
     ranks = rounded_ranks(model(k=6), UNIFORM_ROBOTS, space)

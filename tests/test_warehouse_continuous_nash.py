@@ -1,4 +1,4 @@
-"""The continuous warehouse's ε estimate (envs/warehouse_continuous_nash.py) on joint policies
+"""The continuous warehouse's ε estimate (envs/warehouse/continuous_nash.py) on joint policies
 whose gains are known: robots already playing the grid best response gain nothing, robots that
 never move gain a lot, a dispatcher pointing at random gains from pointing well."""
 
@@ -8,13 +8,13 @@ import numpy as np
 import pytest
 
 from populace.envs.policies import MixedStrategy
-from populace.envs.warehouse_continuous_nash import (
+from populace.envs.warehouse.continuous_nash import (
     CELLS,
     cell_of,
     continuous_gains,
     robot_best_response,
 )
-from populace.envs.warehouse_continuous_v0 import BINS, ContinuousModel
+from populace.envs.warehouse.warehouse_continuous import BINS, ContinuousModel
 
 MODEL = ContinuousModel(n_robots=100, k=5, gamma=0.95)
 QUICK = {"episodes": 24, "horizon": 60, "ghosts": 8, "times": (0, 5), "lookahead": 10}

@@ -10,9 +10,9 @@ import pytest
 pytest.importorskip("stable_baselines3")
 
 from populace.agents import make_learner  # noqa: E402
-from populace.envs.count_vectors import CountVectors  # noqa: E402
-from populace.envs.warehouse_nash import nash_gains  # noqa: E402
-from populace.envs.warehouse_v0 import NASH_ROLLOUTS, WarehouseCore  # noqa: E402
+from populace.envs.warehouse.count_vectors import CountVectors  # noqa: E402
+from populace.envs.warehouse.nash import nash_gains  # noqa: E402
+from populace.envs.warehouse.warehouse import NASH_ROLLOUTS, WarehouseCore  # noqa: E402
 from populace.train import train  # noqa: E402
 
 GAIN_COLUMNS = ("gain_dispatcher", "gain_robot", "epsilon")

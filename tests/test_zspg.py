@@ -9,8 +9,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from populace.envs import qre_newton, zspg_network_v0
-from populace.envs.polymatrix import (
+from populace.envs import zspg_network_v0
+from populace.envs.zero_sum import qre_newton
+from populace.envs.zero_sum.polymatrix import (
     AMPS,
     RPS,
     PolymatrixGame,
@@ -18,9 +19,8 @@ from populace.envs.polymatrix import (
     game_from_spec,
     two_agent_game,
 )
-from populace.envs.qre_newton import path_order
-from populace.envs.zspg_network_v0 import ZSPGNetworkCore
-from populace.envs.zspg_solvers import (
+from populace.envs.zero_sum.qre_newton import path_order
+from populace.envs.zero_sum.solvers import (
     chain_nash_point,
     is_chain_nash,
     kl_divergence,
@@ -28,6 +28,7 @@ from populace.envs.zspg_solvers import (
     qre,
     qre_residual,
 )
+from populace.envs.zero_sum.zspg_network import ZSPGNetworkCore
 
 FAST = settings(max_examples=40, deadline=None, derandomize=True)
 AMPS_NASH = np.array([[1 / 3, 2 / 3], [1 / 3, 2 / 3]])

@@ -9,7 +9,7 @@ game's own columns (:meth:`PopulationCore.window_metrics`), each group's mean re
 and round, and the training time. Nothing in the loop knows which game it plays.
 
 >>> import numpy as np
->>> from populace.envs.contribution_v0 import ContributionCore
+>>> from populace.envs.anonymous.contribution import ContributionCore
 >>> from populace.agents.base import TabularLearner
 >>> class Eights(TabularLearner):  # everyone contributes 8, the equilibrium
 ...     def act(self, observations=None): return np.full(self.n_agents, 8)

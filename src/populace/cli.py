@@ -131,7 +131,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     sweep = command("sweep", "a grid of games, learners, sizes and seeds from a TOML file")
     sweep.add_argument("config", type=Path, help="sweep config, e.g. sweeps/smoke.toml (the "
-                       "format: populace.train.sweep)")
+                       "format: populace.train.studies.sweep)")
     sweep.add_argument("--out", metavar="DIR", type=Path,
                        help="folder for the cells' run folders, sweep.csv, sweep.md and "
                        "sweep.png (default: runs/sweep-CONFIG); rerun to resume")
@@ -171,7 +171,7 @@ def build_parser() -> argparse.ArgumentParser:
 # ------------------------------------------------------------------------------ list
 def cmd_list(args: argparse.Namespace) -> int:
     from populace.agents import BASELINES, LEARNERS, TORCH_LEARNERS
-    from populace.train.reproductions import REPRODUCTIONS
+    from populace.train.papers.registry import REPRODUCTIONS
 
     print("games (PettingZoo id | Gymnasium id):")
     for module, gym_name in GAMES.items():
@@ -191,7 +191,7 @@ def cmd_list(args: argparse.Namespace) -> int:
 
 
 def _entry(name: str, text: str) -> str:
-    from populace.train.reproduce import wrap
+    from populace.text import wrap
 
     return wrap(text, terminal_width(), first=f"  {name:22s}  ", rest=" " * 26)
 
@@ -199,8 +199,8 @@ def _entry(name: str, text: str) -> str:
 # ------------------------------------------------------------------------------ train
 def cmd_train(args: argparse.Namespace) -> int:
     from populace.agents import make_learner
+    from populace.text import wrap
     from populace.train import train
-    from populace.train.reproduce import wrap
 
     given = _given_settings(args)
     if args.resume:
@@ -312,7 +312,7 @@ def _interrupted(out: Path, rounds: int) -> str:
 
 # ------------------------------------------------------------------------------ compare
 def cmd_compare(args: argparse.Namespace) -> int:
-    from populace.train.compare import compare
+    from populace.train.studies.compare import compare
 
     if args.game not in GAMES:
         raise ValueError(f"unknown game {args.game!r}; choose from {sorted(GAMES)}")
@@ -330,7 +330,7 @@ def cmd_compare(args: argparse.Namespace) -> int:
 
 # ------------------------------------------------------------------------------ reproduce
 def cmd_reproduce(args: argparse.Namespace) -> int:
-    from populace.train.reproductions import REPRODUCTIONS
+    from populace.train.papers.registry import REPRODUCTIONS
 
     if args.name not in REPRODUCTIONS:
         raise ValueError(f"unknown reproduction {args.name!r}; choose from {sorted(REPRODUCTIONS)}")
@@ -344,8 +344,8 @@ def cmd_reproduce(args: argparse.Namespace) -> int:
 
 # ------------------------------------------------------------------------------ sweep
 def cmd_sweep(args: argparse.Namespace) -> int:
-    from populace.train.sweep import sweep
-    from populace.train.sweep_config import load_config
+    from populace.train.studies.sweep import sweep
+    from populace.train.studies.sweep_config import load_config
 
     report = sweep(
         load_config(args.config), args.out or Path("runs") / f"sweep-{args.config.stem}",
@@ -358,7 +358,7 @@ def cmd_sweep(args: argparse.Namespace) -> int:
 
 # ------------------------------------------------------------------------------ finite-n
 def cmd_finite_n(args: argparse.Namespace) -> int:
-    from populace.train.finite_n import finite_n_study
+    from populace.train.studies.finite_n import finite_n_study
 
     if args.game not in GAMES:
         raise ValueError(f"unknown game {args.game!r}; choose from {sorted(GAMES)}")

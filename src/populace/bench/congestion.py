@@ -3,9 +3,9 @@ a small factor of the sort itself.
 :func:`measure_congestion` times, interleaved in one run on one demand array,
 
 * ``CongestionCore.step`` for each mechanism (``observe="none"``; the core prices demands
-  through the O(N + A) histogram of :func:`~populace.envs.congestion_v0.share_table`),
+  through the O(N + A) histogram of :func:`~populace.envs.anonymous.congestion.share_table`),
 * ``np.sort(demands)``, the yardstick, and
-* :func:`~populace.envs.congestion_v0.serial_cost_shares`, the per-agent reference formula
+* :func:`~populace.envs.anonymous.congestion.serial_cost_shares`, the per-agent reference formula
   (one sort and two cumsums),
 
 after checking that each core's rewards equal v(q) minus the per-agent reference shares.

@@ -25,7 +25,7 @@ import numpy as np
 from populace.bench.measure import FOREVER, stepper
 from populace.bench.rows import LQRRow
 from populace.bench.timing import Timing, time_interleaved
-from populace.envs.mf_lqr_v0 import MFLQRCore
+from populace.envs.mean_field_lqr.mf_lqr import MFLQRCore
 
 Kernel = Callable[[], tuple[np.ndarray, np.ndarray, np.ndarray]]
 

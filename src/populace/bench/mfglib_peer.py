@@ -3,7 +3,7 @@ discretized game, the same equilibrium, ≥ 10× faster).
 
 mfglib (Guo, Hu, Zhang et al., *MFGLib: a library for mean-field games*, 2023) solves
 finite-state, finite-action, finite-horizon mean-field games given as tensors. The grid game
-of ``spatial_congestion_v0`` (:class:`~populace.envs.spatial_equilibrium.GridGame`) is
+of ``spatial_congestion_v0`` (:class:`~populace.envs.plane.spatial_equilibrium.GridGame`) is
 encoded for it with horizon T = 1:
 
 * **states**: the S quadrature starts, then the G grid nodes (where agents arrive);
@@ -35,8 +35,8 @@ from typing import Any
 
 import numpy as np
 
-from populace.envs.spatial_congestion_v0 import SpatialCongestionCore
-from populace.envs.spatial_equilibrium import GridGame, solve
+from populace.envs.plane.spatial_congestion import SpatialCongestionCore
+from populace.envs.plane.spatial_equilibrium import GridGame, solve
 
 
 def _torch() -> Any:

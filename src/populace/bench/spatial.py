@@ -24,7 +24,7 @@ import numpy as np
 from populace.bench.measure import FOREVER, stepper
 from populace.bench.rows import SpatialRow
 from populace.bench.timing import Timing, time_interleaved
-from populace.envs.spatial_congestion_v0 import SpatialCongestionCore
+from populace.envs.plane.spatial_congestion import SpatialCongestionCore
 
 Kernel = Callable[[], tuple[np.ndarray, np.ndarray]]
 

@@ -20,8 +20,8 @@ import numpy as np
 from populace.bench.measure import FOREVER, stepper
 from populace.bench.rows import ZSPGRow
 from populace.bench.timing import Timing, time_interleaved
-from populace.envs.polymatrix import PolymatrixGame
-from populace.envs.zspg_network_v0 import FEEDBACK_MODES, ZSPGNetworkCore
+from populace.envs.zero_sum.polymatrix import PolymatrixGame
+from populace.envs.zero_sum.zspg_network import FEEDBACK_MODES, ZSPGNetworkCore
 
 
 def edge_kernel(game: PolymatrixGame, played: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

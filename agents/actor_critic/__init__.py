@@ -1,0 +1,1 @@
+"""Actor-critic fictitious play (MJM 2018): the learner, its networks and the mixture actor."""
