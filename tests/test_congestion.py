@@ -13,6 +13,7 @@ from pettingzoo.test import parallel_api_test
 
 import populace  # noqa: F401 - registers the games
 from populace.envs import congestion_v0
+from populace.envs.anonymous import congestion
 from populace.envs.anonymous.congestion import (
     CongestionCore,
     acp_cost_shares,
@@ -337,7 +338,7 @@ def test_render_and_checkpoint_round_trip():
 
 
 def test_docstring_examples():
-    result = doctest.testmod(congestion_v0, optionflags=doctest.ELLIPSIS)
+    result = doctest.testmod(congestion, optionflags=doctest.ELLIPSIS)
     assert result.attempted > 0 and result.failed == 0
 
 
