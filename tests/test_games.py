@@ -340,7 +340,8 @@ def test_observe_sample_rows_are_frequencies_of_others(k):
 def test_docstring_examples_run(module_name):  # parametrized over GAMES by conftest
     """Run each game's ``>>>`` examples here too: ``python -m pytest`` only collects
     ``testpaths = ["tests"]``, so ``--doctest-modules`` alone never reaches ``envs/``."""
-    module = importlib.import_module(f"populace.envs.{module_name}")
+    entry = importlib.import_module(f"populace.envs.{module_name}")
+    module = importlib.import_module(entry.raw_env.core_class.__module__)  # the family module
     output = io.StringIO()
     runner = doctest.DocTestRunner(optionflags=doctest.ELLIPSIS)
     examples = 0

@@ -17,6 +17,7 @@ from populace.bench.lqr import measure_lqr
 from populace.bench.timing import Timing
 from populace.cli import main
 from populace.envs import mf_lqr_v0
+from populace.envs.core import PopulationCore
 from populace.envs.mean_field_lqr import finite_n as mf_lqr_finite_n
 from populace.envs.mean_field_lqr import lqr
 from populace.envs.mean_field_lqr import reference as mf_lqr_reference
@@ -428,7 +429,7 @@ def test_finite_n_gap_agrees_with_monte_carlo(n_agents):
 def test_finite_population_gap_is_a_core_hook():
     assert MFLQRCore(dt=0.01).finite_population_gap(10) == finite_n_gap(LQModel(dt=0.01), 10)
     with pytest.raises(NotImplementedError, match="no finite-population gap"):
-        mf_lqr_v0.PopulationCore.finite_population_gap(MFLQRCore(), 10)
+        PopulationCore.finite_population_gap(MFLQRCore(), 10)
     with pytest.raises(ValueError, match="n_agents must be >= 2"):
         finite_n_gap(LQModel(), 1)
 
