@@ -1,4 +1,7 @@
 # Two commands on a fresh machine: `make demo` and `make test`. Both are idempotent.
+# `make test` is the fast tier (tests marked slow are deselected by pyproject's addopts);
+# `make test-slow` runs the slow tier (the full-size quick reproductions) and the suite in a
+# core-only venv. CI (.ci/run) runs both.
 PYTHON ?= python3
 VENV ?= .venv
 TORCH_SPEC ?= torch==2.13.0
@@ -6,6 +9,8 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.populace-installed
 
 MIN_VENV ?= .venv-min
+CORE_VENV ?= .venv-core
+CORE_STAMP := $(CORE_VENV)/.populace-installed
 CROSS_VENV ?= .venv-crosscheck
 MFG_VENV ?= .venv-mfglib
 MFG_STAMP := $(MFG_VENV)/.populace-installed
@@ -15,7 +20,8 @@ CROSS_STAMP := $(CROSS_VENV)/.populace-installed
 # The declared floors of pyproject's dependencies, as pins: "numpy>=1.26" -> "numpy==1.26".
 FLOORS = $(shell $(PYTHON) -c 'import tomllib; deps = tomllib.load(open("pyproject.toml", "rb"))["project"]["dependencies"]; print(" ".join(d.split(";")[0].split("#")[0].strip().replace(">=", "==") for d in deps))')
 
-.PHONY: demo test test-minimums test-crosscheck test-mfglib test-rllib install bench clean
+.PHONY: demo test test-slow test-core test-minimums test-crosscheck test-mfglib test-rllib \
+	install bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -35,6 +41,25 @@ test: $(STAMP)
 	$(BIN)/python -m pytest
 	$(MAKE) test-minimums
 	$(MAKE) test-crosscheck
+
+# The tests marked slow (`-m slow` replaces addopts' `-m "not slow"`), then the core-only suite.
+test-slow: $(STAMP)
+	$(BIN)/python -m pytest -m slow
+	$(MAKE) test-core
+
+# The suite (the fast tier) in a venv without torch, Stable-Baselines3 or SuperSuit (`pip
+# install -e ".[test]"`, what a user gets without the baselines extra): the modules and tests
+# that need them are skipped (conftest.py), everything else must pass. Built once per
+# pyproject.toml (about a minute).
+$(CORE_STAMP): pyproject.toml
+	rm -rf $(CORE_VENV)
+	$(PYTHON) -m venv $(CORE_VENV)
+	$(CORE_VENV)/bin/pip install --quiet -e ".[test]"
+	touch $(CORE_STAMP)
+
+test-core: $(CORE_STAMP)
+	! $(CORE_VENV)/bin/python -c "import torch" 2>/dev/null
+	$(CORE_VENV)/bin/python -m pytest -p no:cacheprovider
 
 # The conformance suite on the oldest versions pyproject.toml allows, in a venv of its own
 # (about a minute; no torch there). Recreated every time, so that nothing newer lingers.
@@ -99,4 +124,4 @@ bench: $(STAMP)
 	$(BIN)/populace bench
 
 clean:
-	rm -rf $(VENV) $(MIN_VENV) $(CROSS_VENV) $(MFG_VENV) $(RLLIB_VENV) runs .pytest_cache
+	rm -rf $(VENV) $(MIN_VENV) $(CORE_VENV) $(CROSS_VENV) $(MFG_VENV) $(RLLIB_VENV) runs .pytest_cache

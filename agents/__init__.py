@@ -17,6 +17,7 @@ from populace.agents.base import Learner, MultiGroupLearner, TabularLearner, Tra
 from populace.agents.regret import RegretMatching, mu_from_bounds
 from populace.agents.smooth_q import SmoothQLearner
 from populace.agents.stage import StageLearner
+from populace.envs.core import PopulationCore
 
 LEARNERS: dict[str, type[Learner] | type[MultiGroupLearner]] = {
     "stage": StageLearner, "regret": RegretMatching, "smooth_q": SmoothQLearner,
@@ -34,11 +35,19 @@ TORCH_LEARNERS: dict[str, tuple[str, str]] = {
 # Stable-Baselines3 algorithms with parameter sharing (populace.agents.sb3.learner.SB3Learner);
 # they need the ``baselines`` extra, so they are imported only when asked for.
 BASELINES = ("ppo", "a2c", "dqn", "sac")
+CONTINUOUS_BASELINES = ("sac",)  # for Box actions; the others take Discrete(n)
+
+# The README's install line for the torch learners: torch first and on its own (so that pip
+# never picks a CUDA build for a later requirement), then the extra.
+EXTRA_PACKAGES = ("torch", "stable_baselines3", "supersuit")  # what the baselines extra adds
+INSTALL_BASELINES = "pip install torch==2.13.0 && pip install 'populace[baselines]'"
 
 __all__ = [
     "BASELINES",
+    "INSTALL_BASELINES",
     "AlternatingMARL",
     "ActorCriticFictitiousPlay",
+    "CONTINUOUS_BASELINES",
     "LEARNERS",
     "TORCH_LEARNERS",
     "Learner",
@@ -48,7 +57,11 @@ __all__ = [
     "StageLearner",
     "TabularLearner",
     "Transition",
+    "check_baseline_actions",
+    "check_learner_name",
     "learner_class",
+    "learner_fit",
+    "learner_names",
     "learner_options",
     "make_learner",
     "mu_from_bounds",
@@ -56,7 +69,8 @@ __all__ = [
 
 
 def make_learner(
-    name: str, core: Any, *, group: str | None = None, seed: int | None = None, **kwargs: Any
+    name: str, core: PopulationCore, *, group: str | None = None, seed: int | None = None,
+    **kwargs: Any,
 ) -> Learner | MultiGroupLearner:
     """A learner called ``name`` for ``group`` of ``core`` (default: the core's only group).
 
@@ -71,12 +85,15 @@ def make_learner(
     100
     """
     if name in BASELINES:
+        check_baseline_actions(name, core, group)
         try:
             from populace.agents.sb3.learner import SB3Learner
         except ImportError as error:
+            if not _missing_extra(error):
+                raise
             raise ImportError(
-                f"learner {name!r} needs the baselines extra: pip install 'populace[baselines]' "
-                f"({error})"
+                f"learner {name!r} needs the baselines extra (torch, Stable-Baselines3): "
+                f"{INSTALL_BASELINES} ({error})"
             ) from None
         return SB3Learner.for_game(core, group, seed=seed, algorithm=name, **kwargs)
     cls = learner_class(name)
@@ -89,26 +106,89 @@ def make_learner(
     return cls.for_game(core, group, seed=seed, **kwargs)
 
 
+def learner_names() -> list[str]:
+    """Every learner :func:`make_learner` builds: the core ones, the torch ones, the baselines."""
+    return [*LEARNERS, *TORCH_LEARNERS, *BASELINES]
+
+
+def check_learner_name(name: str) -> None:
+    """Raise a ValueError naming the choices unless ``name`` is a learner (imports nothing)."""
+    if name not in learner_names():
+        known = sorted(LEARNERS) + sorted(TORCH_LEARNERS) + list(BASELINES)
+        raise ValueError(f"unknown learner {name!r}; choose one of {known}")
+
+
+def learner_fit(name: str, core: PopulationCore, group: str | None = None) -> str | None:
+    """Why ``make_learner(name, core, group=group)`` fails with the learner's defaults (the
+    error's message; for a learner whose extra is missing, what to install), or None if it
+    builds: learners check everything they need of a game when they are built. A baseline is
+    judged by :func:`check_baseline_actions` alone (building SB3's networks takes seconds).
+
+    >>> from populace.envs.anonymous.contribution import ContributionCore
+    >>> learner_fit("stage", ContributionCore(n_agents=4)) is None
+    True
+    >>> learner_fit("sac", ContributionCore(n_agents=4))
+    'sac needs Box actions with one axis, got Discrete(20)'
+    """
+    try:
+        if name in BASELINES:
+            check_baseline_actions(name, core, group)
+        else:
+            make_learner(name, core, group=group, seed=0)
+    except (ValueError, TypeError, NotImplementedError, ImportError) as error:
+        return str(error)
+    return None
+
+
+def check_baseline_actions(name: str, core: PopulationCore, group: str | None = None) -> None:
+    """Refuse a group whose actions the SB3 algorithm ``name`` cannot output: SAC needs a Box
+    with one axis, PPO, A2C and DQN ``Discrete(n)`` from 0 (as ``SB3Learner`` checks, without
+    importing torch)."""
+    from gymnasium import spaces
+
+    from populace.agents.base import pick_group
+    from populace.envs.faces import unwrap_core
+
+    space = pick_group(unwrap_core(core), group).action_space
+    if name in CONTINUOUS_BASELINES:
+        if not (isinstance(space, spaces.Box) and len(space.shape) == 1):
+            raise ValueError(f"{name} needs Box actions with one axis, got {space}")
+    elif not isinstance(space, spaces.Discrete) or int(space.start) != 0:
+        raise ValueError(f"{name} needs Discrete(n) actions starting at 0, got {space}")
+
+
 def learner_class(name: str) -> type[Learner] | type[MultiGroupLearner]:
     """The class of the learner called ``name`` (:data:`LEARNERS` or :data:`TORCH_LEARNERS`,
     whose module is imported now)."""
     if name in LEARNERS:
         return LEARNERS[name]
+    check_learner_name(name)
     if name not in TORCH_LEARNERS:
-        known = sorted(LEARNERS) + sorted(TORCH_LEARNERS) + list(BASELINES)
-        raise ValueError(f"unknown learner {name!r}; choose one of {known}")
+        raise ValueError(f"{name!r} is a Stable-Baselines3 baseline, built by make_learner")
     module, attribute = TORCH_LEARNERS[name]
     try:
         loaded = importlib.import_module(module)
     except ImportError as error:
+        if not _missing_extra(error):
+            raise
         raise ImportError(
-            f"learner {name!r} needs torch: pip install 'populace[baselines]' ({error})"
+            f"learner {name!r} needs torch, the baselines extra: {INSTALL_BASELINES} ({error})"
         ) from None
     cls: type[Learner] = getattr(loaded, attribute)
     return cls
 
 
-def __getattr__(attribute: str) -> Any:
+def _missing_extra(error: ImportError) -> bool:
+    """Whether ``error`` says a package of the baselines extra is not installed (and not,
+    say, that a name moved inside populace); a module made unimportable by setting
+    ``sys.modules[name] = None`` counts as not installed."""
+    missing = error.name or ""
+    return isinstance(error, ModuleNotFoundError) and (
+        missing.split(".")[0] in EXTRA_PACKAGES or missing.startswith("populace.agents.")
+    )
+
+
+def __getattr__(attribute: str) -> type[Learner] | type[MultiGroupLearner]:
     """``ActorCriticFictitiousPlay`` and the other torch learners, imported on first use."""
     for name, (_, class_name) in TORCH_LEARNERS.items():
         if attribute == class_name:

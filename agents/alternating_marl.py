@@ -34,7 +34,8 @@ from typing import Any
 
 import numpy as np
 
-from populace.agents.base import MultiGroupLearner, Transition, checkpoint_array
+from populace.agents.alternating import AlternatingLearner, check_positive_ints
+from populace.agents.base import checkpoint_array
 from populace.envs.policies import sample_actions
 from populace.envs.warehouse.count_vectors import CountVectors
 from populace.envs.warehouse.model import ROBOT_ACTIONS, ZONES, WarehouseModel
@@ -61,7 +62,7 @@ class Alternation:
     robot_accepted: bool
 
 
-class AlternatingMARL(MultiGroupLearner):
+class AlternatingMARL(AlternatingLearner):
     """ALTERNATING-MARL for the tabular warehouse (groups ``dispatcher`` and ``robot``).
 
     Args:
@@ -76,7 +77,9 @@ class AlternatingMARL(MultiGroupLearner):
         seed: seeds the learner's generator (the samples, the simulations, the robots' draws).
     """
 
-    groups = ("dispatcher", "robot")
+    model_type = WarehouseModel
+    model_name = "a warehouse model"
+    model: WarehouseModel
 
     def __init__(
         self,
@@ -92,9 +95,9 @@ class AlternatingMARL(MultiGroupLearner):
         update_horizon: int = 100,
         seed: int | None = None,
     ) -> None:
-        super().__init__(seed)
-        check_options(alternations=alternations, samples=samples, iterations=iterations,
-                      update_rollouts=update_rollouts, update_horizon=update_horizon)
+        super().__init__(model, seed=seed)
+        check_positive_ints(alternations=alternations, samples=samples, iterations=iterations,
+                            update_rollouts=update_rollouts, update_horizon=update_horizon)
         if method not in METHODS:
             raise ValueError(f"method must be one of {list(METHODS)}, got {method!r}")
         states = ZONES * count_states(model.k)
@@ -103,7 +106,6 @@ class AlternatingMARL(MultiGroupLearner):
                 f"k={model.k} gives {states} (s_g, count vector) states, more than G-LEARN "
                 f"enumerates ({MAX_STATES}); choose a smaller k"
             )
-        self.model = model
         self.space = CountVectors(model.k, ZONES)
         self.alternations, self.samples, self.iterations, self.tol = (
             alternations, samples, iterations, tol)
@@ -116,20 +118,6 @@ class AlternatingMARL(MultiGroupLearner):
         self.converged = False
         self.g_learn_seconds = 0.0  # wall time spent in G-LEARN (not checkpointed)
 
-    @classmethod
-    def for_game(
-        cls, core: Any, group: str | None = None, *, seed: int | None = None, **kwargs: Any
-    ) -> AlternatingMARL:
-        """The learner for a warehouse core, planning with ``core.model()``."""
-        if group is not None and group not in cls.groups:
-            raise ValueError(f"AlternatingMARL controls the groups {list(cls.groups)} "
-                             f"together; got group={group!r}")
-        model = core.model()
-        if not isinstance(model, WarehouseModel):
-            raise TypeError(f"AlternatingMARL plans with a warehouse model; "
-                            f"{core.metadata['name']} offers {type(model).__name__}")
-        return cls(model, seed=seed, **kwargs)
-
     # ----------------------------------------------------------------- planning
     @property
     def done(self) -> bool:
@@ -137,8 +125,7 @@ class AlternatingMARL(MultiGroupLearner):
 
     def fit(self) -> list[Alternation]:
         """Run the remaining alternations; return the history of all of them."""
-        while not self.done:
-            self.alternate()
+        super().fit()
         return self.history
 
     def evaluate(self, dispatcher: np.ndarray, robot: np.ndarray, seed: int,
@@ -179,7 +166,7 @@ class AlternatingMARL(MultiGroupLearner):
         return {"dispatcher": self.dispatch(observations["dispatcher"]),
                 "robot": self.move(observations["robot"])}
 
-    def dispatch(self, observations: Any) -> np.ndarray:
+    def dispatch(self, observations: np.ndarray) -> np.ndarray:
         """Actions for dispatcher observations ``(m, 6)``: s_g and the sampled counts."""
         seen = np.asarray(observations)
         zones, counts = seen[:, 0].astype(np.int64), seen[:, 1:].astype(np.int64)
@@ -191,16 +178,10 @@ class AlternatingMARL(MultiGroupLearner):
         rows = self.dispatcher[zones, self.space.rank(counts)]
         return sample_actions(rows, self.rng).astype(np.int64)
 
-    def move(self, observations: Any) -> np.ndarray:
+    def move(self, observations: np.ndarray) -> np.ndarray:
         """Actions for robot observations ``(n, 2)``: own zone and the dispatcher's."""
         seen = np.asarray(observations).astype(np.int64)
         return sample_actions(self.robot[seen[:, 0], seen[:, 1]], self.rng).astype(np.int64)
-
-    def update(self, transitions: dict[str, Transition]) -> None:
-        """Plan one alternation at every episode end, until training is done."""
-        first = transitions["dispatcher"]
-        if (first.terminated or first.truncated) and not self.done:
-            self.alternate()
 
     def policy(self) -> dict[str, Any]:
         """``dispatcher[s_g, rank, a_g]`` (ranks of :class:`CountVectors`) and
@@ -236,10 +217,3 @@ class AlternatingMARL(MultiGroupLearner):
 def count_states(k: int) -> int:
     """C(k + 4, 4): the count vectors of k robots over the five zones."""
     return comb(k + ZONES - 1, ZONES - 1)
-
-
-def check_options(**options: int) -> None:
-    """Every option a positive int, or a ValueError naming it."""
-    for name, value in options.items():
-        if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < 1:
-            raise ValueError(f"{name} must be a positive int, got {value!r}")

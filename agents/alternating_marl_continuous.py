@@ -28,13 +28,16 @@ counters and the generator (arrays and JSON, no pickle).
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable
+from typing import Any, cast
 
 import numpy as np
 import torch as th
 from torch import nn
 
-from populace.agents.base import MultiGroupLearner, Transition, checkpoint_array
+from populace.agents.alternating import AlternatingLearner, check_positive_ints
+from populace.agents.base import checkpoint_array
+from populace.envs.policies import ActionFn, DeclaredPolicy
 from populace.envs.warehouse.warehouse_continuous import (
     BINS,
     LIMIT,
@@ -67,7 +70,9 @@ def set_flat_parameters(net: nn.Module, flat: th.Tensor) -> None:
         start += p.numel()
 
 
-def conjugate_gradient(product: Any, b: th.Tensor, iterations: int) -> th.Tensor:
+def conjugate_gradient(
+    product: Callable[[th.Tensor], th.Tensor], b: th.Tensor, iterations: int
+) -> th.Tensor:
     """Solve ``product(x) = b`` approximately (CG from x = 0)."""
     x = th.zeros_like(b)
     r, p = b.clone(), b.clone()
@@ -85,22 +90,20 @@ def conjugate_gradient(product: Any, b: th.Tensor, iterations: int) -> th.Tensor
     return x
 
 
-class GreedyPolicy:
+class GreedyPolicy(DeclaredPolicy):
     """A group's greedy play: ``policy(observations)`` gives its actions, and
     ``action_probabilities(observations)`` the same actions as one-hot rows."""
 
-    def __init__(self, choose: Any, n_actions: int) -> None:
+    def __init__(self, choose: ActionFn, n_actions: int) -> None:
+        super().__init__(choose, self.one_hot)
         self.choose = choose
         self.n_actions = n_actions
 
-    def __call__(self, observations: np.ndarray) -> np.ndarray:
-        return self.choose(observations)
-
-    def action_probabilities(self, observations: np.ndarray) -> np.ndarray:
-        return np.eye(self.n_actions)[self.choose(observations)]
+    def one_hot(self, observations: np.ndarray) -> np.ndarray:
+        return cast(np.ndarray, np.eye(self.n_actions)[self.choose(observations)])
 
 
-class ContinuousAlternatingMARL(MultiGroupLearner):
+class ContinuousAlternatingMARL(AlternatingLearner):
     """ALTERNATING-MARL for ``warehouse_continuous_v0`` (see the module docstring).
 
     Args:
@@ -112,20 +115,18 @@ class ContinuousAlternatingMARL(MultiGroupLearner):
         simulations and the representative's draws all come.
     """
 
-    groups = ("dispatcher", "robot")
+    model_type = ContinuousModel
+    model_name = "the continuous warehouse's model"
+    model: ContinuousModel
 
     def __init__(self, model: ContinuousModel, *, alternations: int = 30, g_samples: int = 3000,
                  g_epochs: int = 20, l_episodes: int = 120, l_horizon: int = 40,
                  cg_iters: int = 10, backtracks: int = 10, critic_epochs: int = 5,
                  seed: int | None = None) -> None:
-        super().__init__(seed)
-        for name, value in (("alternations", alternations), ("g_samples", g_samples),
-                            ("g_epochs", g_epochs), ("l_episodes", l_episodes),
-                            ("l_horizon", l_horizon), ("cg_iters", cg_iters),
-                            ("backtracks", backtracks), ("critic_epochs", critic_epochs)):
-            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-                raise ValueError(f"{name} must be a positive int, got {value!r}")
-        self.model = model
+        super().__init__(model, seed=seed)
+        check_positive_ints(alternations=alternations, g_samples=g_samples, g_epochs=g_epochs,
+                            l_episodes=l_episodes, l_horizon=l_horizon, cg_iters=cg_iters,
+                            backtracks=backtracks, critic_epochs=critic_epochs)
         self.alternations, self.g_samples, self.g_epochs = alternations, g_samples, g_epochs
         self.l_episodes, self.l_horizon = l_episodes, l_horizon
         self.cg_iters, self.backtracks, self.critic_epochs = cg_iters, backtracks, critic_epochs
@@ -133,24 +134,12 @@ class ContinuousAlternatingMARL(MultiGroupLearner):
         self.dispatcher_net, self.robot_net, self.critic = mlp(BINS, BINS), mlp(2, 3), mlp(2, 1)
         self.done_alternations = 0
 
-    @classmethod
-    def for_game(cls, core: Any, group: str | None = None, *, seed: int | None = None,
-                 **kwargs: Any) -> ContinuousAlternatingMARL:
-        model = core.model()
-        if not isinstance(model, ContinuousModel):
-            raise TypeError(f"ContinuousAlternatingMARL plans with the continuous warehouse's "
-                            f"model; {core.metadata['name']} offers {type(model).__name__}")
-        return cls(model, seed=seed, **kwargs)
-
     @property
     def done(self) -> bool:
         return self.done_alternations >= self.alternations
 
-    def fit(self) -> None:
-        while not self.done:
-            self.alternate()
-
     def alternate(self) -> None:
+        """One G-LEARN and one L-LEARN (no UPDATE gate: ALT G.2 runs a fixed T)."""
         self.g_learn()
         self.l_learn()
         self.done_alternations += 1
@@ -174,11 +163,14 @@ class ContinuousAlternatingMARL(MultiGroupLearner):
 
     def dispatch_histograms(self, shares: np.ndarray) -> np.ndarray:
         with th.no_grad():
-            return self.dispatcher_net(th.from_numpy(shares)).argmax(dim=1).numpy()
+            return cast(
+                np.ndarray, self.dispatcher_net(th.from_numpy(shares)).argmax(dim=1).numpy())
 
     # ----------------------------------------------------------------- L-LEARN
     def robot_logits(self, observations: np.ndarray) -> th.Tensor:
-        return self.robot_net(th.from_numpy(np.ascontiguousarray(observations, np.float64)))
+        logits: th.Tensor = self.robot_net(
+            th.from_numpy(np.ascontiguousarray(observations, np.float64)))
+        return logits
 
     def greedy_table(self) -> np.ndarray:
         """The robots' greedy action on a :data:`GRID` × :data:`GRID` grid of (s_l, s_g)."""
@@ -306,12 +298,6 @@ class ContinuousAlternatingMARL(MultiGroupLearner):
             moves = self.robot_logits(seen).argmax(1).numpy()
         return {"dispatcher": self.dispatch_histograms(shares).astype(np.int64),
                 "robot": moves.astype(np.int64)}
-
-    def update(self, transitions: dict[str, Transition]) -> None:
-        """One alternation at every episode end, until T are done."""
-        first = transitions["dispatcher"]
-        if (first.terminated or first.truncated) and not self.done:
-            self.alternate()
 
     def policy(self) -> dict[str, GreedyPolicy]:
         """Per group, a callable giving its greedy actions for a batch of observations, which

@@ -5,11 +5,15 @@ whatever its Gymnasium spaces: :meth:`~Learner.act` maps a batch of observations
 = agents) to a batch of actions; :meth:`~Learner.update` learns from one :class:`Transition`
 of the group (observations, actions, rewards, next observations, terminated, truncated, and
 the game extras the learner declares in :attr:`~Learner.extras`, such as population
-statistics); :meth:`~Learner.policy` returns what the game's metrics score (for discrete
-actions, one mixed strategy per agent; for continuous ones a callable or parameters). A learner
-may also declare ``action_probabilities(observations)``, its action probabilities at any
-observations, for metrics that tabulate policies (:mod:`populace.envs.metrics`). A
-:class:`MultiGroupLearner` controls several groups at once and speaks in dicts keyed by group.
+statistics); :meth:`~Learner.policy` returns what the game's metrics score, one of the
+:data:`~populace.envs.policies.LearnedPolicy` types (for discrete actions, one mixed strategy
+per agent; for continuous ones a linear rule, an action function, or the learner's own
+network). A learner may also declare ``action_probabilities(observations)``, its action
+probabilities at any observations, for metrics that tabulate policies
+(:mod:`populace.envs.metrics`). A :class:`MultiGroupLearner` controls several groups at once
+and speaks in dicts keyed by group. The train loop asks no more of a learner than the
+:class:`GroupLearner` (or :class:`GroupsLearner`) protocol, so any object with those members
+will do; subclassing :class:`Learner` gives the checkpoints and the construction for free.
 A learner that plans with the game's model reads it from ``core.model()`` in
 :meth:`~Learner.for_game`, the one constructor :func:`populace.agents.make_learner` calls.
 
@@ -21,14 +25,19 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 import numpy as np
 from gymnasium import spaces
+from numpy.typing import DTypeLike
 
-from populace.envs.policies import sample_actions
+from populace.envs.policies import LearnedPolicy, sample_actions
 
-__all__ = ["Learner", "MultiGroupLearner", "TabularLearner", "Transition", "sample_actions"]
+if TYPE_CHECKING:
+    from populace.envs.core import Group, PopulationCore
+
+__all__ = ["GroupLearner", "GroupsLearner", "Learner", "LearnerSpec", "MultiGroupLearner",
+           "TabularLearner", "Transition", "sample_actions"]
 
 
 @dataclass(frozen=True)
@@ -48,9 +57,76 @@ class Transition:
     extras: Mapping[str, Any] = field(default_factory=dict)
 
     @classmethod
-    def of_round(cls, actions: Any, rewards: Any, **extras: Any) -> Transition:
+    def of_round(cls, actions: np.ndarray, rewards: np.ndarray, **extras: object) -> Transition:
         """A round of a one-shot game in which nothing is observed and the episode goes on."""
         return cls(None, actions, rewards, None, extras=extras)
+
+
+@runtime_checkable
+class GroupLearner(Protocol):
+    """What the train loop asks of a learner for one group (:class:`Learner` provides it)."""
+
+    n_agents: int
+
+    def act(self, observations: np.ndarray | None) -> np.ndarray:
+        """One action per agent for a batch of observations (None for a one-shot game)."""
+        ...
+
+    def update(self, transition: Transition) -> None:
+        """Learn from one step of the group."""
+        ...
+
+    def policy(self) -> LearnedPolicy:
+        """The current policy, as the game's metrics score it."""
+        ...
+
+    def config(self) -> dict[str, Any]:
+        """JSON-able constructor arguments."""
+        ...
+
+    def state_dict(self) -> dict[str, Any]:
+        """Enough state to continue exactly."""
+        ...
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        """Restore what :meth:`state_dict` returned."""
+        ...
+
+
+@runtime_checkable
+class GroupsLearner(Protocol):
+    """What the train loop asks of a learner for several groups (:class:`MultiGroupLearner`
+    provides it): the same members, speaking in dicts keyed by the :attr:`groups` it names."""
+
+    groups: tuple[str, ...]
+
+    def act(self, observations: dict[str, Any]) -> dict[str, np.ndarray]:
+        """Actions of every controlled group."""
+        ...
+
+    def update(self, transitions: dict[str, Transition]) -> None:
+        """Learn from one step of every controlled group."""
+        ...
+
+    def policy(self) -> Mapping[str, LearnedPolicy]:
+        """The current policy of every controlled group."""
+        ...
+
+    def config(self) -> dict[str, Any]:
+        """JSON-able constructor arguments."""
+        ...
+
+    def state_dict(self) -> dict[str, Any]:
+        """Enough state to continue exactly."""
+        ...
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        """Restore what :meth:`state_dict` returned."""
+        ...
+
+
+LearnerSpec = GroupLearner | GroupsLearner | Mapping[str, GroupLearner | GroupsLearner]
+"""What ``train`` takes as its learner: one learner, a multi-group learner, or one per group."""
 
 
 class _Checkpointable:
@@ -109,13 +185,14 @@ class Learner(_Checkpointable, ABC):
 
     @classmethod
     def for_game(
-        cls, core: Any, group: str | None = None, *, seed: int | None = None, **kwargs: Any
+        cls, core: PopulationCore, group: str | None = None, *, seed: int | None = None,
+        **kwargs: Any,
     ) -> Learner:
         """A learner sized for ``group`` of ``core`` (default: its only group)."""
         raise NotImplementedError(f"{cls.__name__} cannot be built from a game")
 
     @abstractmethod
-    def act(self, observations: Any = None) -> np.ndarray:
+    def act(self, observations: np.ndarray | None = None) -> np.ndarray:
         """One action per agent, leading axis ``n_agents``."""
 
     @abstractmethod
@@ -123,7 +200,7 @@ class Learner(_Checkpointable, ABC):
         """Learn from one step of the group."""
 
     @abstractmethod
-    def policy(self) -> Any:
+    def policy(self) -> LearnedPolicy:
         """The current policy, in the form the game's metrics score."""
 
     def config(self) -> dict[str, Any]:
@@ -139,7 +216,8 @@ class TabularLearner(Learner):
 
     @classmethod
     def for_game(
-        cls, core: Any, group: str | None = None, *, seed: int | None = None, **kwargs: Any
+        cls, core: PopulationCore, group: str | None = None, *, seed: int | None = None,
+        **kwargs: Any,
     ) -> TabularLearner:
         chosen = pick_group(core, group)
         learner = cls(chosen.size, discrete_actions(chosen), seed=seed, **kwargs)
@@ -166,7 +244,8 @@ class MultiGroupLearner(_Checkpointable, ABC):
 
     @classmethod
     def for_game(
-        cls, core: Any, group: str | None = None, *, seed: int | None = None, **kwargs: Any
+        cls, core: PopulationCore, group: str | None = None, *, seed: int | None = None,
+        **kwargs: Any,
     ) -> MultiGroupLearner:
         raise NotImplementedError(f"{cls.__name__} cannot be built from a game")
 
@@ -179,13 +258,13 @@ class MultiGroupLearner(_Checkpointable, ABC):
         """Learn from one step of every controlled group."""
 
     @abstractmethod
-    def policy(self) -> dict[str, Any]:
+    def policy(self) -> Mapping[str, LearnedPolicy]:
         """The current policy of every controlled group."""
 
 
-def pick_group(core: Any, group: str | None) -> Any:
+def pick_group(core: PopulationCore, group: str | None) -> Group:
     """``core``'s group named ``group``, or its only group when ``group`` is None."""
-    groups = getattr(core, "groups", None)
+    groups: list[Group] | None = getattr(core, "groups", None)
     if not groups:
         raise TypeError(f"core must be a populace array core with groups, got {type(core)!r}")
     if group is not None:
@@ -193,12 +272,12 @@ def pick_group(core: Any, group: str | None) -> Any:
     if len(groups) != 1:
         raise ValueError(
             f"{core.metadata['name']} has groups {[g.name for g in groups]}; say which one "
-            "with group="
+            "with group= (populace train/compare: --group)"
         )
     return groups[0]
 
 
-def discrete_actions(group: Any) -> int:
+def discrete_actions(group: Group) -> int:
     """The number of actions of a ``Discrete(n)`` group starting at 0, or a ValueError."""
     space = group.action_space
     if not isinstance(space, spaces.Discrete) or int(space.start) != 0:
@@ -211,7 +290,7 @@ def discrete_actions(group: Any) -> int:
 
 # --------------------------------------------------------------------- input checks
 def check_round(
-    n_agents: int, n_actions: int, actions: Any, rewards: Any
+    n_agents: int, n_actions: int, actions: object, rewards: object
 ) -> tuple[np.ndarray, np.ndarray]:
     """Validate one round given to ``update``: int64 actions in range and finite float rewards.
 
@@ -240,7 +319,7 @@ def check_round(
     return acts.astype(np.int64, copy=False), pay
 
 
-def check_payoff_estimates(n_agents: int, n_actions: int, estimates: Any) -> np.ndarray:
+def check_payoff_estimates(n_agents: int, n_actions: int, estimates: object) -> np.ndarray:
     """Validate the ``(n_agents, n_actions)`` payoff estimates a statistics learner is given."""
     if estimates is None:
         raise ValueError(
@@ -263,7 +342,7 @@ def check_payoff_estimates(n_agents: int, n_actions: int, estimates: Any) -> np.
 
 
 def checkpoint_array(
-    name: str, arrays: dict[str, Any], shape: tuple[int, ...], dtype: Any
+    name: str, arrays: dict[str, Any], shape: tuple[int, ...], dtype: DTypeLike
 ) -> np.ndarray:
     """A fresh, writable copy of ``arrays[name]`` with the expected shape, or a ValueError."""
     if name not in arrays:

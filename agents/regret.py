@@ -48,7 +48,7 @@ and tests compare them with a plain per-agent implementation.
 from __future__ import annotations
 
 import math
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 
@@ -60,6 +60,7 @@ from populace.agents.base import (
     discrete_actions,
     pick_group,
 )
+from populace.envs.core import PopulationCore
 from populace.envs.validation import check_int, check_number
 
 MU_RULES = ("range", "hart-mas-colell")
@@ -204,7 +205,7 @@ class RegretMatching(TabularLearner):
 
     @classmethod
     def for_game(
-        cls, core: Any, group: str | None = None, *, seed: int | None = None,
+        cls, core: PopulationCore, group: str | None = None, *, seed: int | None = None,
         mu_rule: str | None = None, **kwargs: Any,
     ) -> RegretMatching:
         """A learner for ``group`` of ``core``; unless ``mu=`` is given, μ comes from the game's
@@ -451,7 +452,7 @@ def _inverse_cdf(mass: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     targets = rng.random(k)
     targets *= mass[-1]
     if k < 256:
-        return (mass[:-1] <= targets).sum(axis=0, dtype=np.int64)
+        return cast(np.ndarray, (mass[:-1] <= targets).sum(axis=0, dtype=np.int64))
     choice = np.zeros(k, dtype=np.int64)
     for a in range(m - 1):
         choice += mass[a] <= targets

@@ -33,9 +33,10 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from populace.envs.validation import check_choice, check_int, check_number
 
@@ -60,7 +61,7 @@ class Trajectory:
     @property
     def final(self) -> np.ndarray:
         """The last profile recorded, ``(n, m)``."""
-        return self.strategies[-1]
+        return cast(np.ndarray, self.strategies[-1])
 
 
 def softmax(logits: np.ndarray) -> np.ndarray:
@@ -70,13 +71,13 @@ def softmax(logits: np.ndarray) -> np.ndarray:
     [[0.25, 0.75]]
     """
     weights = np.exp(logits - logits.max(axis=1, keepdims=True))
-    return weights / weights.sum(axis=1, keepdims=True)
+    return cast(np.ndarray, weights / weights.sum(axis=1, keepdims=True))
 
 
 def integrate_smooth_q(
     payoffs: PayoffMap,
-    x0: Any,
-    temperature: Any,
+    x0: ArrayLike,
+    temperature: ArrayLike,
     *,
     dt: float = 0.01,
     steps: int = 1000,
@@ -159,7 +160,7 @@ def _rk4(
     k2 = field(rates, t + h / 2, y + (h / 2) * k1)
     k3 = field(rates, t + h / 2, y + (h / 2) * k2)
     k4 = field(rates, t + h, y + h * k3)
-    return y + (h / 6) * (k1 + 2 * k2 + 2 * k3 + k4)
+    return cast(np.ndarray, y + (h / 6) * (k1 + 2 * k2 + 2 * k3 + k4))
 
 
 def _exponential(
@@ -167,7 +168,7 @@ def _exponential(
 ) -> np.ndarray:
     rate = rates(t)
     gain = np.where(rate > 0, -np.expm1(-rate * h) / np.where(rate > 0, rate, 1.0), h)
-    return np.exp(-rate * h)[:, None] * y + gain[:, None] * field.rewards(y, t)
+    return cast(np.ndarray, np.exp(-rate * h)[:, None] * y + gain[:, None] * field.rewards(y, t))
 
 
 def _initial_logits(x0: Any) -> np.ndarray:
@@ -177,7 +178,7 @@ def _initial_logits(x0: Any) -> np.ndarray:
     if not np.isfinite(x).all() or not (x > 0).all():
         raise ValueError("x0 must be finite and strictly positive (an interior profile)")
     logits = np.log(x / x.sum(axis=1, keepdims=True))
-    return logits - logits.max(axis=1, keepdims=True)
+    return cast(np.ndarray, logits - logits.max(axis=1, keepdims=True))
 
 
 def _rates(temperature: Any, n: int) -> Callable[[float], np.ndarray]:

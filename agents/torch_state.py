@@ -46,7 +46,7 @@ def optimizer_arrays(optimizer: th.optim.Optimizer) -> dict[str, Any]:
 
 
 def load_optimizer_arrays(
-    optimizer: th.optim.Optimizer, saved: dict[str, Any], device: Any = None
+    optimizer: th.optim.Optimizer, saved: dict[str, Any], device: th.device | str | None = None
 ) -> None:
     """Put what :func:`optimizer_arrays` saved back (JSON turned tuples such as Adam's betas
     into lists; they become tuples again)."""

@@ -9,7 +9,7 @@ infinite, wrongly shaped or non-numeric actions are still refused.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import cast
 
 import numpy as np
 from gymnasium import spaces
@@ -25,20 +25,25 @@ class ClippedBox(spaces.Box):
         return "Clipped" + super().__repr__()
 
 
-def clips_actions(space: Any) -> bool:
+def clips_actions(space: object) -> bool:
     """Whether ``space`` clips out-of-range actions rather than refusing them."""
     return bool(getattr(space, "clips_actions", False))
 
 
 def clip_into(space: spaces.Box, actions: np.ndarray) -> np.ndarray:
     """``actions`` clipped into ``space`` (a new array)."""
-    return np.clip(actions, space.low, space.high).astype(space.dtype, copy=False)
+    return cast(np.ndarray, np.clip(actions, space.low, space.high).astype(space.dtype, copy=False))
 
 
-def velocity_box(bound: float, dimension: int, strict: Any) -> spaces.Box:
-    """``Box(−bound, bound, (dimension,), float64)`` that refuses out-of-range actions when
-    ``strict`` (a bool), else a :class:`ClippedBox` that clips them."""
+def check_strict(strict: object) -> bool:
+    """A game's ``strict`` keyword (refuse, or clip, actions outside the box): a bool."""
     if not isinstance(strict, bool | np.bool_):
         raise TypeError(f"strict must be a bool, got {type(strict).__name__} {strict!r}")
+    return bool(strict)
+
+
+def velocity_box(bound: float, dimension: int, strict: bool) -> spaces.Box:
+    """``Box(−bound, bound, (dimension,), float64)`` that refuses out-of-range actions when
+    ``strict`` (checked by :func:`check_strict`), else a :class:`ClippedBox` that clips them."""
     box = spaces.Box if strict else ClippedBox
     return box(-bound, bound, (dimension,), np.float64)

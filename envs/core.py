@@ -19,13 +19,14 @@ from __future__ import annotations
 
 import inspect
 from abc import ABC, abstractmethod
-from dataclasses import dataclass, field
-from typing import Any
+from dataclasses import dataclass, field, replace
+from typing import Any, TypeVar
 
 import numpy as np
 from gymnasium import spaces
 
 from populace.envs.metrics import WindowMetrics
+from populace.envs.policies import PolicyFn, PolicySpec
 from populace.envs.validation import check_actions
 
 Arrays = dict[str, np.ndarray]
@@ -68,7 +69,9 @@ class PopulationCore(ABC):
     What a game declares for the layers above it (each has a default here):
 
     * :attr:`params` — the constructor's keyword arguments with their defaults filled in, taken
-      from the call itself (run configs and resume checks are built from it);
+      from the call itself (run configs and resume checks are built from it); the games declare
+      these keywords once, as a frozen dataclass that checks them, kept as ``settings``
+      (:mod:`populace.envs.params`);
     * :meth:`default_policy` — what a group plays when a face or the train loop is not told;
     * :meth:`window_metrics` — the game's metric columns and how a window is scored;
     * :meth:`learner_extra` — extra per-agent arrays (such as population statistics) for the
@@ -88,7 +91,7 @@ class PopulationCore(ABC):
     default_focal_group: str | None = None  # the focal view's default group, if not the above
     params: dict[str, Any]
 
-    def __new__(cls, *args: Any, **kwargs: Any) -> PopulationCore:
+    def __new__(cls, *args: object, **kwargs: object) -> PopulationCore:
         core = super().__new__(cls)
         signature = inspect.signature(cls.__init__)
         unknown = sorted(set(kwargs) - set(signature.parameters) - {"self"})
@@ -96,9 +99,12 @@ class PopulationCore(ABC):
             p.kind is p.VAR_KEYWORD for p in signature.parameters.values()
         ):
             accepted = [name for name in signature.parameters if name != "self"]
+            # Python's own phrase stays in the message: clients such as TorchRL's GymEnv look
+            # for "unexpected keyword argument 'frameskip'" and retry without it
+            python_phrase = ", ".join(f"unexpected keyword argument {k!r}" for k in unknown)
             raise TypeError(
                 f"{cls.metadata['name']}: unknown keyword arguments {unknown}; "
-                f"it accepts {accepted}"
+                f"it accepts {accepted} (__init__() got an {python_phrase})"
             )
         try:
             bound = signature.bind(core, *args, **kwargs)
@@ -132,7 +138,7 @@ class PopulationCore(ABC):
             self.np_random = np.random.default_rng(seed)
         self.cycle = 0
         self.needs_reset = False
-        observations = self._reset()
+        observations = self._cast_observations(self._reset())
         if self.render_mode == "human":
             self.render()
         return observations
@@ -146,12 +152,37 @@ class PopulationCore(ABC):
         """:meth:`step` for actions that :meth:`check_actions` has already returned."""
         self.require_running()
         result = self._step(actions)
+        result.observations = self._cast_observations(result.observations)
         self.cycle += 1
-        result.truncated = result.truncated or self.cycle >= self.max_cycles
+        # an episode that ended by termination at the horizon is not also truncated there
+        horizon = self.cycle >= self.max_cycles and not result.terminated
+        result.truncated = result.truncated or horizon
         self.needs_reset = result.terminated or result.truncated
         if self.render_mode == "human":
             self.render()
         return result
+
+    def use_observation_dtype(self, dtype: Any) -> None:
+        """Hand out every float Box observation as ``dtype`` (float32 or float64), spaces too.
+
+        The games that compute in float64 (positions, payoff vectors) observe in float64 by
+        default, as their learners and references read them; a client whose network is float32
+        (TorchRL, RLlib) asks for ``observation_dtype="float32"`` through any face instead of
+        wrapping it. Observations already of ``dtype`` are handed out as they are.
+        """
+        wanted = np.dtype(dtype) if isinstance(dtype, str | type | np.dtype) else None
+        if wanted not in (np.dtype(np.float32), np.dtype(np.float64)):
+            raise ValueError(f"observation_dtype must be 'float32' or 'float64', got {dtype!r}")
+        self.groups = tuple(replace(g, observation_space=_box_as(g.observation_space, wanted))
+                            for g in self.groups)
+        self._observation_dtype = wanted
+
+    def _cast_observations(self, observations: Arrays) -> Arrays:
+        wanted = getattr(self, "_observation_dtype", None)
+        if wanted is None:
+            return observations
+        return {name: o.astype(wanted, copy=False) if o.dtype.kind == "f" else o
+                for name, o in observations.items()}
 
     def require_running(self) -> None:
         """Raise :class:`ResetNeededError` unless an episode is under way."""
@@ -163,14 +194,15 @@ class PopulationCore(ABC):
 
     def check_actions(self, actions: Arrays) -> Arrays:
         """Validate one action array per group; raise a ValueError naming the first bad agent."""
-        expected = {g.name for g in self.groups}
-        if set(actions) != expected:
+        groups = self.groups
+        if not (len(actions) == len(groups) and all(g.name in actions for g in groups)):
+            expected = {g.name for g in groups}
             raise ValueError(
                 f"actions must have exactly the groups {sorted(expected)}, got {sorted(actions)}"
             )
-        return {g.name: check_actions(g, actions[g.name]) for g in self.groups}
+        return {g.name: check_actions(g, actions[g.name]) for g in groups}
 
-    def check_group_actions(self, name: str, actions: Any) -> np.ndarray:
+    def check_group_actions(self, name: str, actions: object) -> np.ndarray:
         """Validate the action array of one group (see :meth:`check_actions`)."""
         return check_actions(self.group(name), actions)
 
@@ -183,7 +215,7 @@ class PopulationCore(ABC):
         """Apply validated actions; return the step (truncation is added by :meth:`step`)."""
 
     # ----------------------------------------------------------------- declared hooks
-    def default_policy(self, group: str) -> Any:
+    def default_policy(self, group: str) -> PolicySpec:
         """What ``group`` plays when nobody says otherwise (a policy spec, see
         :func:`populace.envs.policies.as_policy`): uniform over its action space here; games
         with a reference equilibrium return that."""
@@ -197,7 +229,8 @@ class PopulationCore(ABC):
         """The names of the extras :meth:`learner_extra` can compute."""
         return ()
 
-    def learner_extra(self, name: str, group: str, observations: Any) -> np.ndarray:
+    def learner_extra(self, name: str, group: str, observations: np.ndarray | None
+                      ) -> np.ndarray:
         """An extra per-agent array for learners that declare ``name`` in their ``extras``.
 
         ``observations`` are the group's observations after the step.
@@ -206,6 +239,12 @@ class PopulationCore(ABC):
             f"{self.metadata['name']} provides no learner extra {name!r}; it provides "
             f"{list(self.learner_extras())}"
         )
+
+    def own_state_size(self, group: str) -> int | None:
+        """How many leading entries of an observation of ``group`` describe the agent itself
+        (the rest: statistics of the population), for learners that treat the two apart;
+        None when the game does not say."""
+        return None
 
     def model(self) -> Any:
         """The game's known dynamics, for learners that plan with them (none by default)."""
@@ -280,7 +319,17 @@ class PopulationCore(ABC):
         raise KeyError(f"no group named {name!r}; groups are {[g.name for g in self.groups]}")
 
 
-def owned(observations: Any) -> Any:
+Owned = TypeVar("Owned")
+
+
+def _box_as(space: spaces.Space, dtype: np.dtype) -> spaces.Space:
+    """``space`` with ``dtype`` if it is a float Box (other spaces as they are)."""
+    if not isinstance(space, spaces.Box) or space.dtype.kind != "f" or space.dtype == dtype:
+        return space
+    return spaces.Box(space.low.astype(dtype), space.high.astype(dtype), space.shape, dtype)
+
+
+def owned(observations: Owned) -> Owned:
     """``observations`` as an array the caller may write to: read-only views (the cores'
     broadcast rows) are copied, a writable array (already the caller's) is returned as is.
     Numpy scalars and other values pass through."""
@@ -289,14 +338,14 @@ def owned(observations: Any) -> Any:
     return observations
 
 
-def uniform_policy(space: spaces.Space) -> Any:
+def uniform_policy(space: spaces.Space) -> np.ndarray | PolicyFn:
     """Uniform play over ``space``: a probability vector for ``Discrete``, else a callable."""
     if isinstance(space, spaces.Discrete):
         return np.full(int(space.n), 1.0 / int(space.n))
     if isinstance(space, spaces.Box) and space.is_bounded():
         low, high = space.low, space.high
 
-        def uniform(observations: Any, rng: np.random.Generator) -> np.ndarray:
+        def uniform(observations: np.ndarray, rng: np.random.Generator) -> np.ndarray:
             size = (len(observations), *space.shape)
             return rng.uniform(low, high, size=size).astype(space.dtype)
 

@@ -12,7 +12,7 @@ import gymnasium as gym
 import numpy as np
 
 from populace.envs.core import Group, PopulationCore
-from populace.envs.policies import OtherGroups, as_policy, role_policies_for
+from populace.envs.policies import OtherGroups, PolicySpec, as_policy, role_policies_for
 from populace.envs.validation import check_actions, check_int
 
 
@@ -32,13 +32,14 @@ class FocalEnv(gym.Env):
     def __init__(
         self,
         core: PopulationCore,
-        population_policy: Any = None,
+        population_policy: PolicySpec = None,
         *,
         group: str | None = None,
         focal_index: int = 0,
-        role_policies: dict[str, Any] | None = None,
+        role_policies: dict[str, PolicySpec] | None = None,
     ) -> None:
         self.core = core
+        self.__doc__ = type(core).__doc__  # the game's own docs, not the face's
         chosen = core.group(group or core.default_focal_group or core.population_group)
         focal_index = check_int("focal_index", focal_index, minimum=0)
         if focal_index >= chosen.size:
@@ -69,17 +70,16 @@ class FocalEnv(gym.Env):
         self._observations = self.core.reset(seed=seed)
         return self._focal(self._observations), {}
 
-    def step(self, action: Any) -> tuple[Any, float, bool, bool, dict]:
+    def step(self, action: object) -> tuple[Any, float, bool, bool, dict]:
         # every check before the first draw, so that a refused step changes nothing
         self.core.require_running()
         checked = self._check_focal(action)
-        full = checked
+        full: Any = checked
         if len(self._others):
             observations = self._observations[self.focal_group][self._others]
-            chosen = np.asarray(self._population(observations, self.core.np_random))
-            full = np.empty((len(self._others) + 1, *chosen.shape[1:]), dtype=checked.dtype)
-            full[self._others] = chosen
-            full[self.focal_index] = checked[0]
+            chosen = self._population(observations, self.core.np_random)
+            full = self._whole_group(chosen, checked)
+        # the whole group is checked there like any action, before anyone else draws
         result = self.other_groups.step({self.focal_group: full}, self._observations)
         self._observations = result.observations
         reward = float(result.rewards[self.focal_group][self.focal_index])
@@ -93,6 +93,38 @@ class FocalEnv(gym.Env):
                 f"{self.action_space}, got {action!r}"
             )
         return check_actions(self._member, value[None], first_index=self.focal_index)
+
+    def _whole_group(self, chosen: Any, checked: np.ndarray) -> Any:
+        """The focal group's actions: the population policy's ``chosen`` with the focal action
+        put in its place, unconverted, so that the group's check sees what the policy returned
+        (a float, a bool or NaN is named as it is, and each member by its own index)."""
+        others = len(self._others)
+        if isinstance(chosen, list | tuple):
+            if len(chosen) != others:
+                raise self._wrong_count(f"{type(chosen).__name__} of {len(chosen)} actions")
+            return [*chosen[: self.focal_index], checked[0], *chosen[self.focal_index:]]
+        try:
+            values = np.asarray(chosen)
+        except (TypeError, ValueError):
+            raise TypeError(
+                f"population_policy returned {type(chosen).__name__}, not an array of actions"
+            ) from None
+        expected = (others, *(self.action_space.shape or ()))
+        if values.shape != expected:
+            raise self._wrong_count(f"{type(chosen).__name__} of shape {values.shape}")
+        numeric = values.dtype.kind in "fiu"
+        dtype = np.result_type(values.dtype, checked.dtype) if numeric else np.dtype(object)
+        full = np.empty((others + 1, *values.shape[1:]), dtype=dtype)
+        full[self._others] = values
+        full[self.focal_index] = checked[0]
+        return full
+
+    def _wrong_count(self, got: str) -> ValueError:
+        expected = (len(self._others), *(self.action_space.shape or ()))
+        return ValueError(
+            f"population_policy must return one action per other member of group "
+            f"{self.focal_group!r}, shape {expected}; got {got}"
+        )
 
     def _focal(self, observations: dict[str, np.ndarray]) -> Any:
         """The focal agent's observation, as a copy the caller owns."""

@@ -16,42 +16,79 @@ itself, and a callable fixed policy declares whatever its object declares. Metri
 policy's probabilities at observations of their choosing (to tabulate it over a finite
 observation set, say) ask for them through :func:`declared_probabilities`; a policy that
 declares nothing (a plain function) cannot be tabulated, and the metrics that need it say NaN.
+
+**Telling policies apart.** A learner's policy is one of the types of
+:data:`~populace.envs.policies.LearnedPolicy`, so a game's scores dispatch on its type:
+:func:`declared_probabilities` for anything that declares probabilities, :func:`action_rule`
+for whatever can be called at observations of the game's choosing.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 import numpy as np
+
+from populace.envs.policies import (
+    ActionFn,
+    ActionFunction,
+    DeclaresProbabilities,
+    LearnedPolicy,
+    PlayedByLearner,
+    PolicyFn,
+)
 
 if TYPE_CHECKING:
     from populace.envs.core import Step
 
 Arrays = dict[str, np.ndarray]
 
+ScoredPolicy = LearnedPolicy | PolicyFn | None
+"""A group's policy as a window's scores receive it: a learner's ``policy()`` for a learned
+group, the fixed policy (as the faces play it) for any other, None if the group has none."""
 
-class PlayedPolicies(dict[str, Any]):
+
+class PlayedPolicies(dict[str, ScoredPolicy]):
     """Every group's policy, as a window's scores receive it: ``policies[group]`` is the
     learner's ``policy()`` for a group a learner controls, and the fixed policy (as the faces
     take it) for any other group; :attr:`players` maps each group to the object acting for it
     (the learner itself, or that fixed policy), where declared action probabilities are found.
     """
 
-    def __init__(self, policies: Mapping[str, Any], players: Mapping[str, Any]) -> None:
+    def __init__(self, policies: Mapping[str, ScoredPolicy], players: Mapping[str, object]
+                 ) -> None:
         super().__init__(policies)
         self.players = dict(players)
 
 
-def probability_source(policies: Mapping[str, Any], group: str
-                       ) -> Callable[[np.ndarray], Any] | None:
+def probability_source(policies: Mapping[str, Any], group: str) -> ActionFn | None:
     """The ``action_probabilities`` that the policy of ``group`` declares — asked of
     ``policies[group]``, then of the group's player — or None if neither declares any."""
-    players = getattr(policies, "players", {})
+    players = policies.players if isinstance(policies, PlayedPolicies) else {}
     for candidate in (policies.get(group), players.get(group)):
-        method = getattr(candidate, "action_probabilities", None)
-        if callable(method):
-            return method
+        if isinstance(candidate, DeclaresProbabilities):
+            return candidate.action_probabilities
+    return None
+
+
+def action_rule(policy: object) -> ActionFunction | Callable[..., Any] | None:
+    """``policy`` as a rule a game may call at observations of its own choosing: a learner's
+    :class:`~populace.envs.policies.ActionFunction` (called with the observations alone), or a
+    fixed population policy as the faces take it (``policy(observations, rng)``, or a function
+    of the observations alone); None for what cannot be called so — a probability table, a
+    linear rule, a learner's own network (:class:`~populace.envs.policies.PlayedByLearner`),
+    a learner object, or no policy.
+
+    >>> action_rule(np.eye(2)) is None, action_rule(lambda obs, rng: obs) is not None
+    (True, True)
+    """
+    if isinstance(policy, ActionFunction):
+        return policy
+    if policy is None or isinstance(policy, np.ndarray | dict | PlayedByLearner):
+        return None
+    if callable(policy) and not hasattr(policy, "act"):  # not a learner object
+        return cast(Callable[..., Any], policy)
     return None
 
 
@@ -75,15 +112,23 @@ class WindowMetrics:
     """A game's metric columns and the tally of one window; this base class has no columns.
 
     Subclasses set :attr:`columns` and override :meth:`record`, :meth:`scores`,
-    :meth:`clear` and the two state methods.
+    :meth:`clear` and the two state methods. :attr:`headline` names the column that sums up a
+    run (the one ``populace compare`` reports unless told another; default: the first) and
+    :attr:`higher_is_better` the columns where more is better (the others: less is better).
     """
 
     columns: tuple[str, ...] = ()
+    headline: str | None = None
+    higher_is_better: tuple[str, ...] = ()
+
+    def headline_column(self) -> str | None:
+        """:attr:`headline`, or the first column when a game declares none."""
+        return self.headline or (self.columns[0] if self.columns else None)
 
     def record(self, actions: Arrays, step: Step) -> None:
         """Note one round: the validated joint actions and what the core returned."""
 
-    def scores(self, policies: Mapping[str, Any]) -> dict[str, float | int]:
+    def scores(self, policies: Mapping[str, ScoredPolicy]) -> dict[str, float | int]:
         """One value per column for the window recorded so far (``policies`` by group)."""
         return {}
 

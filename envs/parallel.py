@@ -10,9 +10,11 @@ from typing import Any
 import numpy as np
 from gymnasium import spaces
 from pettingzoo import ParallelEnv
+from pettingzoo.utils.conversions import parallel_to_aec_wrapper
+from pettingzoo.utils.wrappers import OrderEnforcingWrapper
 
-from populace.envs.core import Group, PopulationCore, owned
-from populace.envs.validation import actions_from_sequence
+from populace.envs.core import Group, PopulationCore, ResetNeededError, owned
+from populace.envs.validation import actions_from_sequence, check_actions
 
 
 class PopulationParallelEnv(ParallelEnv):
@@ -70,6 +72,7 @@ class PopulationParallelEnv(ParallelEnv):
         observations = self.core.reset(seed=seed)
         self.agents = list(self.possible_agents)
         self._live = frozenset(self.agents)
+        self._all_false = dict.fromkeys(self.agents, False)  # copied for each step's flags
         return self._by_agent(observations), {agent: {} for agent in self.agents}
 
     def step(self, actions: dict[str, Any]) -> tuple[dict, dict, dict, dict, dict]:
@@ -80,8 +83,11 @@ class PopulationParallelEnv(ParallelEnv):
         rewards: dict[str, float] = {}
         for g in self.core.groups:
             rewards.update(zip(self._names[g.name], result.rewards[g.name].tolist(), strict=True))
-        terminations = dict.fromkeys(agents, result.terminated)
-        truncations = dict.fromkeys(agents, result.truncated)
+        # a dict copy is cheaper than dict.fromkeys per agent (every agent shares the flags)
+        terminations = (dict.fromkeys(agents, True) if result.terminated
+                        else self._all_false.copy())
+        truncations = (dict.fromkeys(agents, True) if result.truncated
+                       else self._all_false.copy())
         infos: dict[str, dict] = {agent: {} for agent in agents}
         if result.terminated or result.truncated:
             self.agents = []
@@ -114,6 +120,58 @@ class PopulationParallelEnv(ParallelEnv):
 
     def close(self) -> None:
         return None
+
+
+class PopulationAECEnv(parallel_to_aec_wrapper):
+    """PettingZoo's AEC view of a :class:`PopulationParallelEnv`, checking each action when it
+    is given.
+
+    PettingZoo's converter stores every agent's action and steps the parallel env at the last
+    agent of the round, so a bad action used to surface one turn later, naming another
+    agent's step, and stayed stored: every later step raised again until ``reset``. Here an
+    action is checked (with the same messages as the other faces) before it is stored, so a
+    refused action leaves the turn with the same agent, ready for a valid one. An action for
+    an agent whose episode has ended must be None (PettingZoo's rule), which is said in words.
+    """
+
+    def step(self, action: object) -> None:
+        agent = self.agent_selection
+        if self.terminations[agent] or self.truncations[agent]:
+            if action is not None:
+                raise ValueError(
+                    f"{agent}'s episode has ended: step(None) for it (PettingZoo's rule for "
+                    f"finished agents), got {action!r}; reset() starts the next episode"
+                )
+        else:
+            self._check_one(agent, action)
+        super().step(action)
+
+    def _check_one(self, agent: str, action: Any) -> None:
+        group = self.env._group(agent)
+        index = int(agent.rpartition("_")[2])
+        single = Group(group.name, 1, group.action_space, group.observation_space)
+        if isinstance(action, list | tuple):
+            check_actions(single, [action], first_index=index)
+        else:
+            check_actions(single, np.asarray(action)[None], first_index=index)
+
+
+class StrictOrderWrapper(OrderEnforcingWrapper):
+    """PettingZoo's order enforcing, except that a step after every agent has finished is an
+    error (PettingZoo only warns, and the step does nothing)."""
+
+    def step(self, action: object) -> None:
+        if self._has_reset and not self.env.agents:
+            raise ResetNeededError(
+                f"{self.metadata.get('name', 'env')}: step() called after the episode ended "
+                "(every agent has finished); call reset() first"
+            )
+        super().step(action)
+
+
+def population_aec_env(par_env: PopulationParallelEnv) -> StrictOrderWrapper:
+    """The AEC face of ``par_env`` (what each game's ``env(**kwargs)`` returns)."""
+    return StrictOrderWrapper(PopulationAECEnv(par_env))
 
 
 def _gatherer(names: list[str]) -> Callable[[dict[str, Any]], tuple[Any, ...]]:

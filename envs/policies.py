@@ -13,32 +13,139 @@ A *population policy* may be given as
 All sampling draws from the core's own generator, so a seed fixes everything.
 :class:`OtherGroups` is the one place where the groups nobody hands to a user act: the focal
 and vector faces, the SB3 VecEnv and the train loop all step through it.
+
+**What a learner's ``policy()`` returns** (:data:`LearnedPolicy`), one of a small family that a
+game's metrics tell apart by type:
+
+* a :data:`ProbabilityTable` — an array whose last axis is the actions: one mixed strategy per
+  agent ``(n_agents, n_actions)``, or one per state (a warehouse table ``[s_l, s_g, a_l]``);
+* a :class:`LinearRule` — ``u = −G(x − c_i)``: a gain, the agents' rest points and their mean;
+* an :class:`ActionFunction` — ``policy(observations) -> actions``, a deterministic rule that
+  declares no probabilities (SAC's mean action, an MLP actor's mean);
+* a :class:`DeclaredPolicy` — an action function that also declares the probabilities it
+  draws from (``action_probabilities(observations)``), so a game can tabulate it;
+* a :class:`PlayedByLearner` — the learner's network is the policy and has no form a game can
+  score offline (a mixture actor): the game scores the window's play instead.
+
+A multi-group learner returns one of these per group. Anything that declares
+``action_probabilities`` (:class:`DeclaresProbabilities`: SB3's discrete learners, a
+:class:`MixedStrategy`) can be tabulated by the metrics that need it
+(:func:`populace.envs.metrics.declared_probabilities`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Protocol, TypedDict, cast, runtime_checkable
 
 import numpy as np
 from gymnasium import spaces
 
 from populace.envs.validation import check_distribution
 
+if TYPE_CHECKING:
+    from populace.envs.core import PopulationCore, Step
+
 PolicyFn = Callable[[np.ndarray, np.random.Generator], np.ndarray]
+"""A population policy as the faces play it: ``policy(observations, rng) -> actions``."""
+
+ActionFn = Callable[[np.ndarray], np.ndarray]
+"""Actions (or, for a probability function, ``(rows, n_actions)`` probabilities) for a batch of
+observations, leading axis = rows."""
+
+ProbabilityTable = np.ndarray
+"""Action probabilities tabulated in advance; the last axis is the actions."""
 
 
-def as_policy(spec: Any, action_space: spaces.Space, n_agents: int, name: str) -> PolicyFn:
+@runtime_checkable
+class DeclaresProbabilities(Protocol):
+    """Anything that says with which probabilities it picks each action at any observations."""
+
+    def action_probabilities(self, observations: np.ndarray) -> np.ndarray:
+        """``(rows, n_actions)``: the distribution sampled from at each observation."""
+        ...
+
+
+class LinearRule(TypedDict):
+    """A linear policy ``u = −G(x − c_i)``: ``gain`` G, each agent's rest point ``offsets``
+    c_i ``(n_agents, d)`` and their mean ``offset``."""
+
+    gain: np.ndarray
+    offset: np.ndarray
+    offsets: np.ndarray
+
+
+class ActionFunction:
+    """A deterministic rule ``policy(observations) -> actions`` that declares no
+    probabilities (so a game may call it at observations of its choosing, but not tabulate
+    a distribution from it).
+
+    >>> ActionFunction(lambda obs: 2 * obs)(np.array([1.0, 2.0])).tolist()
+    [2.0, 4.0]
+    """
+
+    def __init__(self, rule: ActionFn) -> None:
+        self.rule = rule  # not ``act``: this is no learner to the faces
+
+    def __call__(self, observations: np.ndarray) -> np.ndarray:
+        return self.rule(observations)
+
+
+class DeclaredPolicy(ActionFunction):
+    """An action function that also declares the probabilities it draws from.
+
+    >>> greedy = DeclaredPolicy(lambda obs: obs.astype(int), lambda obs: np.eye(2)[obs])
+    >>> greedy.action_probabilities(np.array([1, 0])).tolist()
+    [[0.0, 1.0], [1.0, 0.0]]
+    """
+
+    def __init__(self, rule: ActionFn, probabilities: ActionFn) -> None:
+        super().__init__(rule)
+        self.probabilities = probabilities
+
+    def action_probabilities(self, observations: np.ndarray) -> np.ndarray:
+        return self.probabilities(observations)
+
+
+@dataclass(frozen=True)
+class PlayedByLearner:
+    """The learner's own network is its policy, with no form a game can score offline (a
+    mixture of Gaussians, say, whose mean action lands between its modes where few agents
+    go): a game scores the window's play instead, and may ask ``learner`` directly."""
+
+    learner: object
+
+
+LearnedPolicy = ProbabilityTable | LinearRule | ActionFunction | PlayedByLearner
+"""What :meth:`populace.agents.base.Learner.policy` returns (see the module docstring)."""
+
+
+@runtime_checkable
+class Acts(Protocol):
+    """A learner as a population policy: it acts for a batch of observations."""
+
+    def act(self, observations: np.ndarray | None) -> np.ndarray: ...
+
+
+PolicySpec = PolicyFn | Acts | np.ndarray | Sequence[float] | None
+"""A population policy in any form the faces take (see the module docstring)."""
+
+
+def as_policy(
+    spec: PolicySpec, action_space: spaces.Space, n_agents: int, name: str
+) -> PolicyFn:
     """Turn any accepted population-policy form into ``policy(observations, rng)``."""
-    if hasattr(spec, "act"):
+    if isinstance(spec, Acts):
+        learner = spec
         controlled = getattr(spec, "n_agents", n_agents)
         if controlled != n_agents:
             raise ValueError(
                 f"{name}: the learner controls {controlled} agents but {n_agents} need a policy"
             )
-        return lambda observations, rng: np.asarray(spec.act(observations))
+        return lambda observations, rng: np.asarray(learner.act(observations))
     if callable(spec):
-        return spec
+        return cast(PolicyFn, spec)
     if isinstance(action_space, spaces.Discrete):
         probabilities = check_distribution(name, spec, int(action_space.n))
         return MixedStrategy(probabilities, int(action_space.start))
@@ -64,10 +171,17 @@ def sample_actions(
     if p.ndim == 1:
         cumulative = np.cumsum(p)
         draws = rng.random(size) * cumulative[-1]
-        return np.minimum(np.searchsorted(cumulative, draws, side="right"), last)
+        return cast(np.ndarray, np.minimum(np.searchsorted(cumulative, draws, side="right"), last))
+    if last == 1:  # two actions, column by column: the same sums and compares, bit for bit
+        total = p[:, 0] + p[:, 1]
+        draws = rng.random(len(p))
+        draws *= total
+        second = p[:, 0] <= draws
+        second |= total <= draws  # min(sum of the two compares, 1)
+        return second.astype(np.int64)
     cumulative = np.cumsum(p, axis=1)
     draws = rng.random(len(p)) * cumulative[:, -1]
-    return np.minimum((cumulative <= draws[:, None]).sum(axis=1), last)
+    return cast(np.ndarray, np.minimum((cumulative <= draws[:, None]).sum(axis=1), last))
 
 
 class MixedStrategy:
@@ -93,7 +207,8 @@ class MixedStrategy:
 
 
 def role_policies_for(
-    core: Any, controlled: str | tuple[str, ...], role_policies: Any
+    core: PopulationCore, controlled: str | tuple[str, ...],
+    role_policies: Mapping[str, PolicySpec] | None,
 ) -> dict[str, PolicyFn]:
     """One policy per group not in ``controlled``, from ``{group: policy spec}``; a group left
     out plays the game's :meth:`~populace.envs.core.PopulationCore.default_policy`."""
@@ -134,11 +249,11 @@ class OtherGroups:
     own latest observations and the core steps.
     """
 
-    def __init__(self, core: Any, policies: dict[str, PolicyFn]) -> None:
+    def __init__(self, core: PopulationCore, policies: dict[str, PolicyFn]) -> None:
         self.core = core
         self.policies = policies
 
-    def step(self, given: dict[str, Any], observations: dict[str, Any]) -> Any:
+    def step(self, given: dict[str, Any], observations: dict[str, Any]) -> Step:
         """Step the core with ``given`` (group -> actions) plus the fixed groups' actions."""
         return self.core.step_checked(self.joint_actions(given, observations))
 

@@ -8,10 +8,13 @@ Gymnasium (``populace/<GymName>``: the focal view for ``make``, the population v
 from __future__ import annotations
 
 import importlib
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import gymnasium
 import pettingzoo
+
+if TYPE_CHECKING:
+    from populace.envs.core import PopulationCore
 
 # module name -> Gymnasium name
 GAMES: dict[str, str] = {
@@ -31,14 +34,15 @@ def module_path(module: str) -> str:
     return f"populace.envs.{module}"
 
 
-def core_class(module: str) -> type:
+def core_class(module: str) -> type[PopulationCore]:
     """The array core class of a registered game, e.g. ``core_class("contribution_v0")``."""
     if module not in GAMES:
         raise ValueError(f"unknown game {module!r}; choose one of {sorted(GAMES)}")
-    return importlib.import_module(module_path(module)).raw_env.core_class
+    cls: type[PopulationCore] = importlib.import_module(module_path(module)).raw_env.core_class
+    return cls
 
 
-def make_core(module: str, /, **kwargs: Any) -> Any:
+def make_core(module: str, /, **kwargs: Any) -> PopulationCore:
     """Build a registered game's array core directly (no face around it); ``kwargs`` go to it
     (matrix_v0's own ``game=`` included)."""
     return core_class(module)(**kwargs)

@@ -2,8 +2,9 @@
 
 Both pictures scale the bars to the most played action, so a population spread over many
 actions still shows readable bars, and both print the numbers beside them: the text picture
-each action's share and count, the RGB picture each action's number under its bar and its
-share in percent above it, drawn with a tiny built-in 3×5 pixel font (:func:`draw_text`).
+each action's share and count, the RGB picture each action's label under its bar and its
+share in percent above it (a game passes the same labels to both), drawn with a tiny
+built-in 3×5 pixel font (:func:`draw_text`).
 """
 
 from __future__ import annotations
@@ -112,11 +113,12 @@ def draw_text(
 
 def histogram_image(
     counts: np.ndarray, marked: np.ndarray | None = None, height: int = 200,
-    bar_width: int | None = None, title: str = "",
+    bar_width: int | None = None, title: str = "", labels: list[str] | None = None,
 ) -> np.ndarray:
     """An ``(height, n_actions * bar_width, 3)`` uint8 bar chart of the action counts.
 
-    Bars are scaled to the most played action. Each action's number is written under its
+    Bars are scaled to the most played action. Each action's label (default: its number; the
+    labels of :func:`histogram_text`, shortened to fit the column) is written under its
     column and its share in whole percent above its bar (``<1`` where that rounds to 0);
     ``title`` along the top where it fits. Actions with positive mass in ``marked`` (e.g. the
     reference equilibrium) get a red strip under their bar. ``bar_width`` defaults to 16
@@ -129,7 +131,11 @@ def histogram_image(
         title = ""
     image = np.empty((height, n_actions * bar_width, 3), dtype=np.uint8)
     image[:] = BACKGROUND
-    widest = str(n_actions - 1)
+    labels = [str(a) for a in range(n_actions)] if labels is None else list(labels)
+    if len(labels) != n_actions:
+        raise ValueError(f"{n_actions} actions but {len(labels)} labels")
+    labels = [_fitted(label, bar_width - 2) for label in labels]
+    widest = max(labels, key=text_width)
     label_scale = 2 if text_width(widest, 2) <= bar_width - 4 else 1
     axis = height - GLYPH_HEIGHT * label_scale - 8  # the bars stand on this row
     top = GLYPH_HEIGHT + 4 + (GLYPH_HEIGHT + 2 if title else 0)  # room for title and shares
@@ -142,7 +148,7 @@ def histogram_image(
     if marked is not None:
         strip = np.repeat(np.asarray(marked) > 0, bar_width) & ~gutter
         image[axis - 3 : axis, strip] = EQUILIBRIUM
-    _label_columns(image, counts, bar_heights, axis, bar_width, label_scale)
+    _label_columns(image, counts, bar_heights, axis, bar_width, label_scale, labels)
     if title:
         draw_text(image, title, 2, 2)
     return image
@@ -150,16 +156,16 @@ def histogram_image(
 
 def _label_columns(
     image: np.ndarray, counts: np.ndarray, bar_heights: np.ndarray, axis: int, bar_width: int,
-    label_scale: int,
+    label_scale: int, labels: list[str],
 ) -> None:
-    """Action numbers under the columns, shares in percent above the bars that have any (with
+    """Action labels under the columns, shares in percent above the bars that have any (with
     a ``%`` sign where it fits)."""
     shares = counts / max(int(counts.sum()), 1)
     usable = bar_width - 2  # the gutter stays blank
     for action, (share, bar) in enumerate(zip(shares, bar_heights, strict=True)):
         left = action * bar_width
-        number = str(action)
-        draw_text(image, number, left + (usable - text_width(number, label_scale)) // 2,
+        label = labels[action]
+        draw_text(image, label, left + (usable - text_width(label, label_scale)) // 2,
                   axis + 2, scale=label_scale)
         if share > 0:
             whole = int(round(share * 100))
@@ -168,3 +174,13 @@ def _label_columns(
                 percent += "%"
             y = axis - 4 - int(bar) - GLYPH_HEIGHT - 2
             draw_text(image, percent, left + (usable - text_width(percent)) // 2, y)
+
+
+def _fitted(label: str, width: int) -> str:
+    """``label`` cut to the characters that fit ``width`` pixels at scale 1.
+
+    >>> _fitted("scissors", 14), _fitted("H", 14)
+    ('SCI', 'H')
+    """
+    fits = max((width + 1) // (GLYPH_WIDTH + 1), 1)
+    return label.upper()[:fits]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from operator import attrgetter
 from typing import TYPE_CHECKING, Any, NoReturn
@@ -21,15 +22,26 @@ _INTEGERS = frozenset({int} | {t for t in _NUMPY_SCALARS if issubclass(t, np.int
                            and t is not np.timedelta64})
 _REALS = _INTEGERS | {float} | {t for t in _NUMPY_SCALARS if issubclass(t, np.floating)}
 _dtype_of = attrgetter("dtype")
+SMALL = 64  # up to this many action entries, the fast path checks the range in Python
 
 
-def check_actions(group: Group, actions: Any, *, first_index: int = 0) -> np.ndarray:
+def check_actions(group: Group, actions: object, *, first_index: int = 0) -> np.ndarray:
     """Return ``actions`` as an array for ``group``, or raise naming the first bad agent.
 
     Agent ``i`` of the array is named ``f"{group.name}_{first_index + i}"`` in errors. A list
     or tuple of per-agent actions goes through :func:`actions_from_sequence` first, so that a
     bool or a string among integers is caught before numpy converts it.
+
+    The common case costs a handful of Python operations and one or two array reductions: an
+    array already of the group's shape and canonical dtype (int64 for ``Discrete``, the
+    space's dtype for a ``Box`` with the same finite bounds in every entry) whose range the
+    group's cached :class:`_Plan` accepts is returned as it is; anything else (and every
+    error) takes the full path below, which names the agent at fault.
     """
+    if type(actions) is np.ndarray:
+        plan = _plan_of(group)
+        if actions.shape == plan.shape and actions.dtype == plan.dtype and plan.accepts(actions):
+            return actions
     if isinstance(actions, list | tuple):
         actions = actions_from_sequence(group, actions, first_index=first_index)
     arr = np.asarray(actions)
@@ -45,6 +57,54 @@ def check_actions(group: Group, actions: Any, *, first_index: int = 0) -> np.nda
     if isinstance(space, spaces.Box):
         return _check_box(name, group.size, arr, space)
     raise TypeError(f"unsupported action space {space!r}")
+
+
+class _Plan:
+    """What :func:`check_actions` looks for in a group's actions, computed once per group.
+
+    ``accepts`` is the range check of the fast path: for ``Discrete(n)`` starting at 0 one
+    ``max`` of the int64 actions read as unsigned (negatives wrap to huge values); for another
+    start, ``min`` and ``max``; for a ``Box`` with constant finite bounds, ``min`` and ``max``
+    (NaN fails both). Groups without a fast path accept nothing here.
+    """
+
+    def __init__(self, group: Group) -> None:
+        space = group.action_space
+        self.shape = (group.size, *(space.shape or ()))
+        self.dtype = np.dtype(np.int64)
+        self.low: Any = None
+        self.high: Any = None
+        self.unsigned = False
+        if type(space) is spaces.Discrete:
+            self.low, self.high = int(space.start), int(space.start + space.n - 1)
+            self.unsigned = self.low == 0
+        elif isinstance(space, spaces.Box) and space.dtype is not None:
+            low, high = space.low.min(), space.high.max()
+            constant = space.low.max() == low and space.high.min() == high
+            if constant and np.isfinite(low) and np.isfinite(high):
+                self.dtype = np.dtype(space.dtype)
+                self.low, self.high = low, high
+
+    def accepts(self, arr: np.ndarray) -> bool:
+        if self.low is None or arr.size == 0:
+            return False
+        if arr.size <= SMALL:  # a numpy reduction costs more than these Python calls
+            values = arr.ravel().tolist()
+            if self.dtype.kind == "f" and not math.isfinite(sum(values)):
+                return False  # NaN or inf (or a sum that overflows): the full path decides
+            return bool(min(values) >= self.low and max(values) <= self.high)
+        if self.unsigned:
+            return bool(arr.view(np.uint64).max() <= self.high)
+        return bool(arr.min() >= self.low) and bool(arr.max() <= self.high)
+
+
+def _plan_of(group: Group) -> _Plan:
+    """The group's :class:`_Plan`, kept on the (frozen) group after the first call."""
+    plan = group.__dict__.get("_check_plan")
+    if plan is None:
+        plan = _Plan(group)
+        object.__setattr__(group, "_check_plan", plan)
+    return plan
 
 
 def actions_from_sequence(
@@ -99,7 +159,7 @@ def _one_by_one(group: Group, values: Sequence[Any], name: _Namer) -> np.ndarray
     return np.array(values)
 
 
-def action_problem(space: spaces.Space, value: Any) -> str | None:
+def action_problem(space: spaces.Space, value: object) -> str | None:
     """What is wrong with one agent's ``value`` as an action in ``space`` (None: nothing).
 
     >>> action_problem(spaces.Discrete(3), True)
@@ -222,10 +282,16 @@ def _check_box(name: _Namer, size: int, arr: np.ndarray, space: spaces.Box) -> n
     if not inside.all():
         bad = int(np.flatnonzero(~inside)[0])
         raise ValueError(
-            f"{name(bad)} sent {flat[bad]}, outside the action box "
+            f"{name(bad)} sent {_all_digits(flat[bad])}, outside the action box "
             f"[{space.low.min()}, {space.high.max()}]"
         )
     return arr
+
+
+def _all_digits(values: np.ndarray) -> str:
+    """``values`` printed with as many digits as tell each one apart from its neighbours, so
+    that a value just outside the box does not print as the bound (error path only)."""
+    return np.array2string(values, floatmode="unique")
 
 
 def _inside_constant_bounds(arr: np.ndarray, space: spaces.Box) -> bool:
@@ -239,7 +305,7 @@ def _inside_constant_bounds(arr: np.ndarray, space: spaces.Box) -> bool:
     return bool(arr.min() >= low and arr.max() <= high)
 
 
-def check_int(name: str, value: Any, *, minimum: int) -> int:
+def check_int(name: str, value: object, *, minimum: int) -> int:
     """An integer argument ``>= minimum`` (bools rejected)."""
     if isinstance(value, bool) or not isinstance(value, int | np.integer):
         raise TypeError(f"{name} must be an int, got {type(value).__name__} {value!r}")
@@ -248,14 +314,14 @@ def check_int(name: str, value: Any, *, minimum: int) -> int:
     return int(value)
 
 
-def check_choice(name: str, value: Any, choices: tuple[str, ...]) -> str:
+def check_choice(name: str, value: object, choices: tuple[str, ...]) -> str:
     if value not in choices:
         raise ValueError(f"{name} must be one of {list(choices)}, got {value!r}")
     return str(value)
 
 
 def check_number(
-    name: str, value: Any, *, low: float, high: float = np.inf, low_open: bool = False,
+    name: str, value: object, *, low: float, high: float = np.inf, low_open: bool = False,
     high_open: bool = False,
 ) -> float:
     """A finite real argument in the interval [low, high] (ends open where asked)."""
@@ -273,7 +339,7 @@ def check_number(
     return number
 
 
-def check_distribution(name: str, value: Any, size: int) -> np.ndarray:
+def check_distribution(name: str, value: object, size: int) -> np.ndarray:
     """A probability vector of length ``size`` (non-negative, sums to 1 within 1e-8)."""
     try:
         p = np.asarray(value, dtype=float)
@@ -288,7 +354,7 @@ def check_distribution(name: str, value: Any, size: int) -> np.ndarray:
     return p
 
 
-def check_point(name: str, value: Any) -> tuple[float, float]:
+def check_point(name: str, value: object) -> tuple[float, float]:
     """A finite point of R² given as a pair of real numbers."""
     try:
         point = np.asarray(value, dtype=np.float64)

@@ -51,6 +51,7 @@ class PopulationVectorEnv(VectorEnv):
         autoreset_mode: AutoresetMode | str = AutoresetMode.NEXT_STEP,
     ) -> None:
         self.core = core
+        self.__doc__ = type(core).__doc__  # the game's own docs, not the face's
         chosen = core.group(group or core.population_group)
         self.group = chosen.name
         self.num_envs = chosen.size
@@ -83,7 +84,8 @@ class PopulationVectorEnv(VectorEnv):
         self._autoreset = False
         return owned(self._observations[self.group]), {}
 
-    def step(self, actions: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, dict]:
+    def step(self, actions: object
+             ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, dict]:
         n = self.num_envs
         if self._autoreset:  # NEXT_STEP: this step only resets
             observations, _ = self.reset()
@@ -116,7 +118,7 @@ class PopulationVectorEnv(VectorEnv):
         return self.core.render()
 
 
-def check_autoreset_mode(mode: Any) -> AutoresetMode:
+def check_autoreset_mode(mode: object) -> AutoresetMode:
     """``mode`` as one of the :data:`AUTORESET_MODES` (an ``AutoresetMode`` or its value)."""
     offered = {m.value: m for m in AUTORESET_MODES}
     value = mode.value if isinstance(mode, AutoresetMode) else mode

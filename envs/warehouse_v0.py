@@ -1,8 +1,8 @@
 """Entry point of the game: ``from populace.envs import warehouse_v0``; the game lives in
 :mod:`populace.envs.warehouse.warehouse`."""
 
+from populace.envs.warehouse.fleet import DEFAULT_K
 from populace.envs.warehouse.warehouse import (
-    DEFAULT_K,
     NASH_ROLLOUTS,
     SAMPLED_K,
     WarehouseCore,

@@ -44,10 +44,15 @@ from populace.envs.core import PopulationCore
 from populace.envs.registry import GAMES, register_game
 from populace.envs.zero_sum.zspg_network import Simplex
 
-# Small populations covering every payoff mode ("average", "matching") and every observe mode
-# ("none", "population", "sample:3"); N odd and even, N = 2 (the smallest population).
+# Every game's first row is DEFAULTS: the game exactly as ``gymnasium.make(id)`` and
+# ``parallel_env()`` give it, so the suite checks first what a user gets first (every default
+# passes Gymnasium's and PettingZoo's checkers). Then small populations covering every payoff
+# mode ("average", "matching") and every observe mode ("none", "population", "sample:3"); N odd
+# and even, N = 2 (the smallest population).
+DEFAULTS: dict[str, Any] = {}
 ENV_CASES: dict[str, list[dict[str, Any]]] = {
     "contribution_v0": [
+        DEFAULTS,
         {"n_agents": 3, "payoff": "average", "observe": "none"},
         {"n_agents": 4, "payoff": "average", "observe": "population"},
         {"n_agents": 5, "payoff": "average", "observe": "sample:3"},
@@ -56,6 +61,7 @@ ENV_CASES: dict[str, list[dict[str, Any]]] = {
         {"n_agents": 6, "payoff": "matching", "observe": "none", "cost_offset": 3.5},
     ],
     "matrix_v0": [
+        DEFAULTS,
         {"game": "prisoners_dilemma", "n_agents": 4, "payoff": "matching", "observe": "none"},
         {"game": "climbing", "n_agents": 5, "payoff": "average", "observe": "sample:3"},
         {"game": "stag_hunt", "n_agents": 3, "payoff": "matching", "observe": "population"},
@@ -67,6 +73,7 @@ ENV_CASES: dict[str, list[dict[str, Any]]] = {
          "observe": "sample:3"},
     ],
     "congestion_v0": [
+        DEFAULTS,
         {"n_agents": 3, "mechanism": "acp", "observe": "none"},
         {"n_agents": 4, "mechanism": "serial", "observe": "population"},
         {"n_agents": 5, "mechanism": "acp", "observe": "sample:3"},
@@ -75,6 +82,7 @@ ENV_CASES: dict[str, list[dict[str, Any]]] = {
     # the chain (odd and even lengths), the two-agent presets and a weighted user graph,
     # with both feedback modes (expected: mixed strategies drawn from the simplex)
     "zspg_network_v0": [
+        DEFAULTS,
         {"n_agents": 5, "feedback": "sampled"},
         {"n_agents": 4, "feedback": "expected", "temperatures": [0.1, 0.2, 0.3, 0.4]},
         {"n_agents": 2, "game": "amps", "feedback": "sampled"},
@@ -86,16 +94,17 @@ ENV_CASES: dict[str, list[dict[str, Any]]] = {
     # continuous Box actions, float64 observations, multi-step episodes: the defaults, another
     # criterion and split (q2 = 0, discounted, small box), and a noiseless pair
     "mf_lqr_v0": [
+        DEFAULTS,
         {"n_agents": 4},
         {"n_agents": 5, "dt": 0.01, "q1": 2.0, "q2": 0.0, "discount_rate": 0.1,
          "action_bound": 2.0, "init_mean": [1.0, -1.0]},
         {"n_agents": 2, "sigma": 0.0, "init_std": 0.0, "target": [1.0, 2.0]},
     ],
     # plane games with Box moves: clipped (default) and strict boxes, both desirabilities,
-    # small density grids; N = 1 (an agent alone with its own density). Episodes of several
-    # rounds (one round, the default, is an episode that ends after its first step, which
-    # Gymnasium's env checker refuses)
+    # small density grids; N = 1 (an agent alone with its own density); episodes of one round
+    # (the default: it ends by termination) and of several
     "spatial_congestion_v0": [
+        DEFAULTS,
         {"n_agents": 4, "grid_cells": 24, "max_cycles": 2},
         {"n_agents": 3, "alpha": 3.0, "reward": "bimodal", "strict": True, "eta": 0.0,
          "grid_cells": 16, "max_cycles": 3},
@@ -103,6 +112,7 @@ ENV_CASES: dict[str, list[dict[str, Any]]] = {
     ],
     # the moving demand: short horizons, strict and clipped boxes, no uncertainty, N = 1
     "supply_demand_v0": [
+        DEFAULTS,
         {"n_agents": 4, "grid_cells": 24, "max_cycles": 5},
         {"n_agents": 3, "eta": 0.0, "strict": True, "grid_cells": 16, "offset_std": 0.0,
          "speed_spread": 0.0},
@@ -111,11 +121,13 @@ ENV_CASES: dict[str, list[dict[str, Any]]] = {
     # a dispatcher (focal group of one) and robots with different observation spaces; small
     # and full-information samples, both pull orders, one robot
     "warehouse_v0": [
+        DEFAULTS,
         {"n_agents": 6, "k": 3},
         {"n_agents": 4, "k": 4, "pull": "current"},
         {"n_agents": 1, "k": 1},
     ],
     "warehouse_continuous_v0": [
+        DEFAULTS,
         {"n_agents": 6, "k": 3},
         {"n_agents": 2, "k": 2},
     ],
@@ -141,6 +153,10 @@ TEST_GAME_CASES: dict[str, list[dict[str, Any]]] = {
 # rounds: PettingZoo's ``max_cycles_test`` and the autoreset test expect every episode to last
 # exactly ``max_cycles`` rounds. (The leader moves at most 1.25 a round; 8 is the arena's edge.)
 TRUNCATION_ONLY: dict[str, dict[str, Any]] = {"toy_v0": {"boundary": 8.0}}
+
+# The games whose episodes end at ``max_cycles`` by termination, not truncation: a fixed number
+# of independent one-shot plays, after the last of which nothing follows.
+HORIZON_TERMINATES = frozenset({"spatial_congestion_v0"})
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))  # ``import toy_v0``
 for _module, _gym_name in TEST_GAMES.items():
@@ -169,7 +185,7 @@ class Case:
             f"{k}={v}" if not isinstance(v, list | dict) else f"{k}=matrix"
             for k, v in self.kwargs.items()
         )
-        shown = f"{self.module_name}[{self.index}]({short})"
+        shown = f"{self.module_name}[{self.index}]({short or 'defaults'})"
         return shown if self.group is None else f"{shown}-{self.group}"
 
     @property
@@ -220,12 +236,23 @@ class Case:
         group): the population size moves to ``num_envs``; another group keeps its size."""
         kw = self.kw(**overrides)
         if self.group is None or self.group == self.core_cls.population_group:
+            if self.population_keyword not in kw:  # the game's default size
+                return self.core(**overrides).group(self.core_cls.population_group).size, kw
             return kw.pop(self.population_keyword), kw
         return self.core(**overrides).group(self.group).size, kw
 
     @property
     def single_group(self) -> bool:
         return len(self.core().groups) == 1
+
+    @property
+    def horizon_terminates(self) -> bool:
+        """Whether episodes end at ``max_cycles`` by termination (:data:`HORIZON_TERMINATES`)."""
+        return self.module_name in HORIZON_TERMINATES
+
+    def at_horizon(self, terminated: Any, truncated: Any) -> tuple[Any, Any]:
+        """``(the flag that marks the horizon, the other flag)`` for this game."""
+        return (terminated, truncated) if self.horizon_terminates else (truncated, terminated)
 
     @property
     def can_terminate(self) -> bool:

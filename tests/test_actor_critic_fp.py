@@ -3,6 +3,8 @@ refuses bad options; and SB3's SAC on the same game through the same loop."""
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import pytest
 from gymnasium import spaces
@@ -10,6 +12,17 @@ from gymnasium import spaces
 pytest.importorskip("torch")
 
 from populace.agents import TORCH_LEARNERS, learner_options, make_learner  # noqa: E402
+from populace.agents.actor_critic.actors import (  # noqa: E402
+    LinearGaussian,
+    LinearTrunk,
+    Mixture,
+    MLPGaussian,
+    MLPTrunk,
+)
+from populace.agents.actor_critic.advantage import GAE as GAEAdvantage  # noqa: E402
+from populace.agents.actor_critic.advantage import TD  # noqa: E402
+from populace.agents.actor_critic.config import KEYWORDS, ActorCriticConfig  # noqa: E402
+from populace.agents.actor_critic.critics import MLPCritic, QuadraticCritic  # noqa: E402
 from populace.agents.actor_critic.fictitious_play import (  # noqa: E402
     ActorCriticFictitiousPlay,
     generalized_advantages,
@@ -43,20 +56,20 @@ def same_state(a: dict, b: dict) -> bool:
 
 
 # ----------------------------------------------------------------------------- determinism
-@pytest.mark.parametrize("actor", ["linear", "mlp"])
-def test_one_seed_gives_identical_weights_and_play(actor):
+@pytest.mark.parametrize("options", [{"actor": "linear"},
+                                     {"actor": "mlp", "critic": "mlp", "hidden": [8]}])
+def test_one_seed_gives_identical_weights_and_play(options):
     runs = []
     for _ in range(2):
         core = lqr()
-        learner = make_learner("ac_fp", core, seed=3, actor=actor, critic="mlp"
-                               if actor == "mlp" else "quadratic", hidden=[8])
+        learner = make_learner("ac_fp", core, seed=3, **options)
         runs.append((weights(learner), learner))
         train(core, learner, rounds=30, seed=1, window=10, progress=False)
     (first, a), (second, b) = runs
     assert first.keys() == second.keys()
     assert all(np.array_equal(first[k], second[k]) for k in first)
     assert same_state(a.state_dict(), b.state_dict())
-    other = make_learner("ac_fp", lqr(), seed=4, actor=actor, hidden=[8])
+    other = make_learner("ac_fp", lqr(), seed=4, **options)
     assert any(not np.array_equal(first[k], v) for k, v in weights(other).items()
                if k.startswith("actor") and k.endswith("weight"))
 
@@ -70,7 +83,7 @@ def test_the_learners_noise_is_not_the_games_noise():
 # ----------------------------------------------------------------------------- checkpoints
 def test_a_resumed_run_continues_exactly(tmp_path):
     """Checkpointed mid-batch (batch_rounds=3, 40 rounds), resumed, equal to one long run."""
-    options = {"batch_rounds": 3, "hidden": [8]}
+    options = {"batch_rounds": 3}
     whole = make_learner("ac_fp", lqr(), seed=5, **options)
     train(lqr(), whole, rounds=80, seed=2, window=20, out_dir=tmp_path / "whole",
           progress=False)
@@ -224,7 +237,7 @@ def test_gae_steps_once_per_episode_and_differs_from_td():
     train(supply(), td, rounds=10, seed=1, window=5, progress=False)
     first, second = weights(gae), weights(td)
     assert any(not np.array_equal(first[k], second[k]) for k in first)
-    assert gae.config()["advantage"] == "gae" and gae.config()["gae_lambda"] == 0.95
+    assert gae.config()["advantage"] == {"kind": "GAE", "gae_lambda": 0.95}
 
 
 def test_gae_is_seeded_and_resumes_exactly_mid_episode(tmp_path):
@@ -260,19 +273,97 @@ def test_gae_is_seeded_and_resumes_exactly_mid_episode(tmp_path):
     ({"critic_decay": 0.9, "belief_decay": 1.0}, "critic_decay .* must not exceed"),
     ({"horizon": 0}, "horizon must be in"),
     ({"batch_rounds": 0}, "batch_rounds must be >= 1"),
-    ({"hidden": [0]}, r"hidden\[0\] must be >= 1"),
+    ({"actor": "mlp", "hidden": [0]}, r"hidden\[0\] must be >= 1"),
     ({"state_size": 5}, "state_size must be at most the observation.s 4 entries"),
     ({"state_size": 1, "inputs": "offset"}, "inputs='offset' needs as many"),
     ({"initial_belief": [1.0]}, "initial_belief must be 2 finite numbers"),
     ({"optimizer": "lbfgs"}, "optimizer must be one of"),
     ({"normalize_rate": 0.0}, "normalize_rate must be in"),
     ({"advantage": "mc"}, "advantage must be one of"),
-    ({"gae_lambda": 1.5}, "gae_lambda must be in"),
-    ({"components": 2, "output_scale": 0.01}, "with components=2 leave it None"),
+    ({"advantage": "gae", "gae_lambda": 1.5}, "gae_lambda must be in"),
+    ({"initial_belief": [1.0, np.nan]}, "initial_belief must be finite numbers"),
 ])
 def test_bad_options_are_named(kwargs, message):
     with pytest.raises(ValueError, match=message):
         ActorCriticFictitiousPlay(3, ACTIONS, OBSERVATIONS, **kwargs)
+
+
+# ----------------------------------------------------------------------------- the config
+@pytest.mark.parametrize("kwargs, keyword, owners", [
+    ({"components": 2, "output_scale": 0.01}, "output_scale=0.01", "MLPGaussian and MLPCritic"),
+    ({"advantage": "gae", "batch_rounds": 5}, "batch_rounds=5", "TD"),
+    ({"gae_lambda": 0.5}, "gae_lambda=0.5", "GAE"),
+    ({"hidden": [8]}, r"hidden=\[8\]", "MLPGaussian, MLPTrunk and MLPCritic"),
+    ({"actor": "mlp", "init_scale": 0.1}, "init_scale=0.1", "LinearGaussian and LinearTrunk"),
+    ({"output_scale": 0.0}, "output_scale=0.0", "MLPGaussian and MLPCritic"),
+])
+def test_an_option_that_no_chosen_piece_takes_is_named(kwargs, keyword, owners):
+    with pytest.raises(ValueError, match=rf"^{keyword} has no effect with the chosen pieces "
+                                         rf"\(.*\); it is an option of {owners}$"):
+        make_learner("ac_fp", lqr(), **kwargs)
+
+
+def test_keywords_go_to_the_pieces_that_take_them():
+    config = ActorCriticConfig.from_keywords(actor="mlp", critic="mlp", hidden=[8],
+                                             output_scale=0.0, advantage="gae", gae_lambda=0.5)
+    assert config.actor == MLPGaussian(hidden=(8,), output_scale=0.0)
+    assert config.critic == MLPCritic(hidden=(8,), output_scale=0.0)
+    assert config.advantage == GAEAdvantage(gae_lambda=0.5)
+    mixture = ActorCriticConfig.from_keywords(components=2, actor="mlp", critic="mlp",
+                                              hidden=[4], output_scale=0.1, init_scale=None)
+    assert mixture.actor == Mixture(components=2, trunk=MLPTrunk(hidden=(4,)))
+    assert mixture.critic == MLPCritic(hidden=(4,), output_scale=0.1)  # the critic's option
+    linear = ActorCriticConfig.from_keywords(components=3, init_scale=0.2, batch_rounds=1)
+    assert linear.actor == Mixture(components=3, trunk=LinearTrunk(init_scale=0.2))
+    assert linear.advantage == TD(batch_rounds=1)
+    assert ActorCriticConfig.from_keywords() == ActorCriticConfig()
+    assert ActorCriticConfig().actor == LinearGaussian(init_scale=0.01)
+    assert ActorCriticConfig().critic == QuadraticCritic()
+
+
+def test_the_pieces_and_the_config_check_their_own_options():
+    with pytest.raises(ValueError, match="components must be >= 2, got 1"):
+        Mixture(components=1)
+    with pytest.raises(TypeError, match="trunk must be a LinearTrunk or an MLPTrunk"):
+        Mixture(trunk=LinearGaussian())
+    with pytest.raises(TypeError, match="hidden must be a list of layer widths"):
+        MLPCritic(hidden=8)
+    with pytest.raises(TypeError, match=r"actor must be one of \['LinearGaussian'"):
+        ActorCriticConfig(actor="linear")
+    with pytest.raises(ValueError, match="output_scale must be in"):
+        MLPGaussian(output_scale=-1.0)
+    assert MLPGaussian(hidden=[4, 3]).hidden == (4, 3)  # frozen, hashable
+
+
+def test_a_config_builds_the_same_learner_as_its_keywords():
+    keywords = {"actor": "mlp", "critic": "mlp", "hidden": [8], "batch_rounds": 2,
+                "learn_std": True}
+    settings = ActorCriticConfig(actor=MLPGaussian(hidden=(8,)), critic=MLPCritic(hidden=(8,)),
+                                 advantage=TD(batch_rounds=2), learn_std=True)
+    runs = []
+    for options in (keywords, {"settings": settings}):
+        core = lqr()
+        learner = make_learner("ac_fp", core, seed=3, **options)
+        train(core, learner, rounds=12, seed=1, window=6, progress=False)
+        runs.append(learner)
+    assert runs[0].settings == runs[1].settings and runs[0].settings.state_size == 2
+    assert same_state(runs[0].state_dict(), runs[1].state_dict())
+    with pytest.raises(ValueError, match="not both"):
+        make_learner("ac_fp", lqr(), settings=settings, discount=0.9)
+    with pytest.raises(TypeError, match="settings must be an ActorCriticConfig"):
+        make_learner("ac_fp", lqr(), settings={"discount": 0.9})
+
+
+def test_the_keywords_are_the_configs_and_it_is_recorded_piece_by_piece():
+    assert set(learner_options(ActorCriticFictitiousPlay)) == {"settings", *KEYWORDS}
+    learner = make_learner("ac_fp", lqr(), seed=0, components=2, actor="mlp", hidden=[4])
+    config = learner.config()
+    assert config["actor"] == {"kind": "Mixture", "components": 2,
+                               "trunk": {"kind": "MLPTrunk", "hidden": [4]}}
+    assert config["critic"] == {"kind": "QuadraticCritic"}
+    assert config["advantage"] == {"kind": "TD", "batch_rounds": 5}
+    assert config["state_size"] == 2 and config["inputs"] == "offset"
+    assert json.loads(json.dumps(config)) == config
 
 
 def test_bad_spaces_and_batches_are_named():

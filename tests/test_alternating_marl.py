@@ -10,10 +10,12 @@ import numpy as np
 import pytest
 
 from populace.agents import LEARNERS, make_learner
+from populace.agents.alternating import AlternatingLearner
 from populace.agents.alternating_marl import AlternatingMARL
 from populace.envs.anonymous.contribution import ContributionCore
 from populace.envs.warehouse.nash import nash_gains
 from populace.envs.warehouse.warehouse import WarehouseCore
+from populace.envs.warehouse.warehouse_continuous import WarehouseContinuousCore
 from populace.train import train
 
 FAST = {"samples": 10, "update_rollouts": 20, "update_horizon": 60}
@@ -140,3 +142,29 @@ def test_online_execution_reads_the_sampled_counts():
 def test_bad_options_are_named(build, message):
     with pytest.raises((ValueError, TypeError, NotImplementedError), match=message):
         build()
+
+
+@pytest.mark.parametrize("name, model", [("alternating_marl", "a warehouse model"),
+                                         ("alternating_marl_continuous",
+                                          "the continuous warehouse's model")])
+def test_both_learners_share_their_construction_and_their_schedule(name, model):
+    """One base (populace.agents.alternating) builds both from the game's model, refuses a
+    group they do not control or a game with another model, and runs one alternation per
+    episode end until done."""
+    if name.endswith("continuous"):
+        pytest.importorskip("torch")
+    game = core() if name == "alternating_marl" else WarehouseContinuousCore(
+        n_agents=20, k=5, max_cycles=3)
+    other = WarehouseContinuousCore(n_agents=20, k=5) if name == "alternating_marl" else core()
+    with pytest.raises(ValueError, match=r"controls the groups \['dispatcher', 'robot'\]"):
+        make_learner(name, game, group="agent")
+    with pytest.raises(TypeError, match=f"plans with {model}; "):
+        make_learner(name, other)
+    small = ({**FAST, "iterations": 5, "update_horizon": 10} if name == "alternating_marl" else
+             {"g_samples": 50, "g_epochs": 1, "l_episodes": 2, "l_horizon": 3})
+    built = make_learner(name, game, seed=0, alternations=2, **small)
+    assert isinstance(built, AlternatingLearner) and built.groups == ("dispatcher", "robot")
+    train(game, built, episodes=3, window=1, seed=0, progress=False)
+    assert built.done  # two alternations (or converged), the third episode end does nothing
+    with pytest.raises(ValueError, match="alternations must be a positive int, got 0"):
+        make_learner(name, game, alternations=0)

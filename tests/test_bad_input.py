@@ -229,13 +229,28 @@ def test_missing_and_extra_agents():
         env.step([0, 1, 2, 3])
 
 
-def test_aec_face_reports_the_bad_agent():
-    aec = contribution_v0.env(n_agents=3)
+def test_aec_face_refuses_a_bad_action_at_its_own_turn_and_forgets_it():
+    aec = contribution_v0.env(n_agents=3, max_cycles=1)
     aec.reset(seed=0)
     aec.step(1)
-    aec.step(25)
     with pytest.raises(ValueError, match=re.escape("agent_1 played 25")):
-        aec.step(2)  # the parallel step runs once every agent has acted
+        aec.step(25)
+    assert aec.agent_selection == "agent_1"  # the turn stays, nothing was stored
+    aec.step(2)
+    aec.step(3)
+    plain = contribution_v0.parallel_env(n_agents=3, max_cycles=1)
+    plain.reset(seed=0)
+    _, rewards, *_ = plain.step({"agent_0": 1, "agent_1": 2, "agent_2": 3})
+    assert aec.rewards == rewards
+    with pytest.raises(ValueError, match=re.escape(
+            "agent_0's episode has ended: step(None) for it (PettingZoo's rule")):
+        aec.step(1)
+    for _ in aec.agent_iter():
+        aec.step(None)
+    with pytest.raises(RuntimeError, match=re.escape(
+            "contribution_v0: step() called after the episode ended (every agent has finished); "
+            "call reset() first")):
+        aec.step(None)
 
 
 def test_stepping_after_the_end_or_before_reset():
@@ -326,7 +341,8 @@ def test_num_envs_conflicting_with_n_agents():
             "num_envs (5) is the population size; it conflicts with n_agents=4")):
         gymnasium.make_vec(CONTRIBUTION, num_envs=5, vectorization_mode="vector_entry_point",
                            n_agents=4)
-    with pytest.raises(ValueError, match=re.escape("n_agents must be >= 2, got 1")):
+    with pytest.raises(ValueError, match=re.escape(
+            "n_agents must be >= 2, got 1 (num_envs=1 is the population size n_agents")):
         gymnasium.make_vec(CONTRIBUTION, vectorization_mode="vector_entry_point")  # num_envs=1
 
 
@@ -401,3 +417,115 @@ def test_refused_steps_change_nothing():
                 assert all(np.array_equal(obs_a[k], obs_b[k]) for k in obs_a)
             else:
                 assert np.array_equal(obs_a, obs_b) and np.array_equal(rew_a, rew_b)
+
+
+# ----------------------------------------------------------------------------- issue 20's faults
+def _focal_step(module: str, policy, action, **kwargs):
+    """Step the focal view of ``module`` whose population plays ``policy(n_others)``."""
+    env = gymnasium.make(gym_id(module), population_policy=lambda o, rng: policy(len(o)),
+                         **kwargs)
+    env.reset(seed=0)
+    env.step(action)
+
+
+def _sizes():
+    """Sizes no machine can allocate, and a cost that overflows the reference, per game."""
+    rows = []
+    for module in GAMES:
+        for n in (10**30, 10**10):
+            rows.append(pytest.param(
+                lambda module=module, n=n: make_core(module, n_agents=n), ValueError,
+                f"n_agents={n} cannot be allocated: ", id=f"{module}-n_agents={n:.0e}"))
+    for module in ("spatial_congestion_v0", "supply_demand_v0"):
+        rows.append(pytest.param(
+            lambda module=module: make_core(module, grid_cells=10**7), ValueError,
+            "grid_cells=10000000 cannot be allocated: ", id=f"{module}-grid_cells=1e7"))
+    return rows
+
+
+FOCAL = "contribution_v0"
+BOX = "mf_lqr_v0"
+BAD_INPUTS = [
+    *_sizes(),
+    pytest.param(lambda: make_core(BOX, q2=1e308), ValueError,
+                 "mf_lqr_v0: the reference equilibrium is not finite for q2=1e+308", id="q2"),
+    # a focal env's population policy is checked like any action (agent_0 is the focal one)
+    pytest.param(lambda: _focal_step(FOCAL, lambda n: np.full(n, 1.7), 1, n_agents=4),
+                 ValueError, "agent_1 played 1.7 (float64); expected an integer action in",
+                 id="population-float"),
+    pytest.param(lambda: _focal_step(FOCAL, lambda n: np.ones(n, bool), 1, n_agents=4),
+                 ValueError, "agent_1 played True (bool)", id="population-bool"),
+    pytest.param(lambda: _focal_step(FOCAL, lambda n: np.array(["3"] * n), 1, n_agents=4),
+                 ValueError, "agent_1 played '3' (<U1)", id="population-string"),
+    pytest.param(lambda: _focal_step(FOCAL, lambda n: np.full(n, 1 + 0j), 1, n_agents=4),
+                 ValueError, "agent_1 played (1+0j) (complex128)", id="population-complex"),
+    pytest.param(lambda: _focal_step(FOCAL, lambda n: np.r_[1.0, np.nan, 1.0], 1, n_agents=4),
+                 ValueError, "agent_2 played nan (float64)", id="population-nan"),
+    pytest.param(lambda: _focal_step(FOCAL, lambda n: [1, True, 2], 1, n_agents=4),
+                 ValueError, "agent_2 played True (bool)", id="population-list-bool"),
+    pytest.param(lambda: _focal_step(FOCAL, lambda n: np.array([1, 2, 20]), 1, n_agents=4),
+                 ValueError, "agent_3 played 20; expected an integer action in [0, 19]",
+                 id="population-range"),
+    pytest.param(lambda: _focal_step(FOCAL, lambda n: None, 1, n_agents=4), ValueError,
+                 "population_policy must return one action per other member of group 'agent', "
+                 "shape (3,); got NoneType of shape ()", id="population-none"),
+    pytest.param(lambda: _focal_step(FOCAL, lambda n: np.ones(1, int), 1, n_agents=4),
+                 ValueError, "shape (3,); got ndarray of shape (1,)", id="population-one-row"),
+    pytest.param(lambda: _focal_step(FOCAL, lambda n: [1, 2], 1, n_agents=4), ValueError,
+                 "shape (3,); got list of 2 actions", id="population-short-list"),
+    pytest.param(lambda: _focal_step(BOX, lambda n: np.full((n, 2), 10.5), np.zeros(2),
+                                     n_agents=3),
+                 ValueError, "agent_1 sent [10.5 10.5], outside the action box",
+                 id="population-box"),
+    # a value just outside a box is printed with the digits that show it is outside
+    pytest.param(lambda: _focal_step(BOX, lambda n: np.zeros((n, 2)),
+                                     np.array([10.00000000001, 0.0]), n_agents=3),
+                 ValueError, "agent_0 sent [10.00000000001  0.           ], outside the action "
+                 "box [-10.0, 10.0]", id="box-digits"),
+    # expected-feedback ZSPG in its strict mode still refuses a point off the simplex
+    pytest.param(lambda: _focal_step("zspg_network_v0", lambda n: np.full((n, 2), 0.5),
+                                     np.array([0.2, 0.2]), feedback="expected",
+                                     strategies="strict"),
+                 ValueError, "agent_0 sent [0.2, 0.2], which sums to 0.4", id="zspg-strict"),
+    pytest.param(lambda: make_core("zspg_network_v0", feedback="expected", strategies="loose"),
+                 ValueError, "strategies must be one of ['normalize', 'strict'], got 'loose'",
+                 id="zspg-strategies"),
+    pytest.param(lambda: gymnasium.make_vec("populace/Matrix-v0", num_envs=0,
+                                            vectorization_mode="vector_entry_point"),
+                 ValueError, "(num_envs=0 is the population size n_agents", id="num_envs=0"),
+    pytest.param(lambda: gymnasium.make(CONTRIBUTION, frameskip=4), TypeError,
+                 "unexpected keyword argument 'frameskip'", id="python-phrase"),
+]
+
+
+@pytest.mark.parametrize(("call", "error", "message"), BAD_INPUTS)
+def test_bad_input_table(call, error, message):
+    with pytest.raises(error, match=re.escape(message)):
+        call()
+
+
+def test_expected_zspg_takes_what_generic_clients_send():
+    """Normalizing (the default): a box point is divided by its sum, zeros are uniform, and a
+    point on the simplex is used exactly as given; the batched space samples strategies."""
+    core = make_core("zspg_network_v0", game="amps", feedback="expected")
+    core.reset(seed=0)
+    given = np.array([[0.3, 0.9], [0.0, 0.0]])
+    normalized = np.array([[0.25, 0.75], [0.5, 0.5]])
+    twin = make_core("zspg_network_v0", game="amps", feedback="expected", strategies="strict")
+    twin.reset(seed=0)
+    assert core.step({"agent": given}).rewards["agent"].tolist() == twin.step(
+        {"agent": normalized}).rewards["agent"].tolist()
+    on_simplex = np.array([[0.5, 0.5 + 4e-7], [1.0, 0.0]])
+    assert core.check_actions({"agent": on_simplex})["agent"] is not None
+    np.testing.assert_array_equal(core.check_actions({"agent": on_simplex})["agent"], on_simplex)
+    vec = gymnasium.make_vec("populace/ZSPGNetwork-v0", num_envs=7,
+                             vectorization_mode="vector_entry_point", feedback="expected")
+    vec.reset(seed=0)
+    sample = vec.action_space.sample()
+    assert vec.action_space.contains(sample)
+    np.testing.assert_allclose(sample.sum(axis=1), 1.0)
+    vec.step(sample)
+    clipped = gymnasium.wrappers.ClipAction(
+        gymnasium.make("populace/ZSPGNetwork-v0", feedback="expected"))
+    clipped.reset(seed=0)
+    clipped.step(np.array([3.0, -1.0]))  # clipped to (1, 0): a pure strategy

@@ -10,6 +10,7 @@ import signal
 import subprocess
 import sys
 from concurrent.futures import ProcessPoolExecutor
+from importlib.util import find_spec, module_from_spec, spec_from_file_location
 from pathlib import Path
 
 import numpy as np
@@ -130,6 +131,11 @@ NOT_REPRODUCED: dict[str, str] = {}
     pytest.param(name, marks=pytest.mark.xfail(reason=NOT_REPRODUCED[name], strict=True))
     if name in NOT_REPRODUCED else name for name in sorted(REPRODUCTIONS)])
 def test_quick_reproduction_holds(name, tmp_path, capsys, monkeypatch):
+    from populace.agents import BASELINES, TORCH_LEARNERS
+
+    learners = {job.learner for job in REPRODUCTIONS[name].jobs(True, 0)}
+    if learners & {*TORCH_LEARNERS, *BASELINES} and find_spec("torch") is None:
+        pytest.skip(f"{name} trains {sorted(learners)}: needs torch (the baselines extra)")
     monkeypatch.setenv("COLUMNS", "100")
     assert main(["reproduce", name, "--quick", "--out", str(tmp_path)]) == 0, capsys.readouterr()
     out = capsys.readouterr().out
@@ -139,7 +145,8 @@ def test_quick_reproduction_holds(name, tmp_path, capsys, monkeypatch):
     assert all(png.stat().st_size > 0 for png in tmp_path.glob(f"{name}*.png"))
     assert list(tmp_path.glob(f"{name}*.png"))
     claims = (tmp_path / f"{name}-claims.md").read_text()
-    assert claims.startswith(f"## {name}") and "| claim | paper | ours | simple rule | seeds | holds |" in claims
+    assert claims.startswith(f"## {name}")
+    assert "| claim | paper | ours | simple rule | seeds | holds |" in claims
     assert f"{name}-claims.md" in out
 
 
@@ -236,8 +243,9 @@ def test_a_missing_baselines_extra_is_one_line(tmp_path, capsys, monkeypatch):
     without(monkeypatch, "stable_baselines3", "populace.agents.sb3.learner")
     assert main(["train", "contribution_v0", "--learner", "ppo", "--rounds", "500"]) == 2
     err = capsys.readouterr().err
-    assert one_line(err) and err.startswith("populace train: error: learner 'ppo' needs the "
-                                            "baselines extra: pip install 'populace[baselines]'")
+    assert one_line(err) and err.startswith(  # the README's install line: torch first
+        "populace train: error: learner 'ppo' needs the baselines extra (torch, "
+        "Stable-Baselines3): pip install torch==2.13.0 && pip install 'populace[baselines]'")
     assert main(["compare", "contribution_v0", "--learners", "stage,ppo", "--rounds", "500"]) == 2
     err = capsys.readouterr().err
     assert one_line(err) and "'ppo' needs the baselines extra" in err
@@ -288,14 +296,15 @@ def test_worker_processes_keep_torch_to_one_thread(monkeypatch):
 
     class Recording(ProcessPoolExecutor):
         def __init__(self, *args, **kwargs):
-            initializers.append(kwargs.get("initializer"))
+            initializers.append((kwargs.get("initializer"), kwargs.get("initargs", ())))
             super().__init__(*args, **kwargs)
 
     monkeypatch.setattr(pool, "ProcessPoolExecutor", Recording)
     jobs = [Job("stage", "contribution_v0", {"n_agents": 10}, "stage", {}, 100, 50, seed)
             for seed in range(2)]
     assert len(run_jobs(jobs, workers=2, progress=False)) == 2
-    with ProcessPoolExecutor(1, initializer=initializers[0]) as executor:
+    initializer, initargs = initializers[0]
+    with ProcessPoolExecutor(1, initializer=initializer, initargs=initargs) as executor:
         assert executor.submit(torch.get_num_threads).result() == 1
     # a worker that imports torch itself gets one thread too; the initializer imports nothing
     script = ("import sys; from populace.train.pool import one_thread_each; "
@@ -308,7 +317,8 @@ def test_worker_processes_keep_torch_to_one_thread(monkeypatch):
 
 # ----------------------------------------------------------------------------- output
 def test_subcommand_help_shows_the_defaults(capsys):
-    for command, shown in [("train", ["(default: 100)", "(default: 5000", "runs/train-GAME"]),
+    for command, shown in [("train", ["(default: the game's own)", "(default: 5000",
+                                      "runs/train-GAME", "--torch-threads N", "(default: 1)"]),
                            ("compare", ["(default: 3000)", "(default: 3)", "runs/compare-GAME"]),
                            ("reproduce", ["(default: 0)", "runs/NAME"])]:
         with pytest.raises(SystemExit):
@@ -390,3 +400,192 @@ def test_compare_figure_is_readable(tmp_path, monkeypatch):
     (fig,) = saved
     check_readable(fig)
     assert "matrix_v0" in fig.axes[0].get_title()
+
+
+# ----------------------------------------------------------------------------- issue 20
+# Each row: what was typed, and the first mistake the message must name (never a later one:
+# a --rounds below the 250-round window must not hide an unknown game or learner).
+FIRST_MISTAKE = [
+    (["train", "nope_v0", "--learner", "stagee", "--rounds", "100"], "unknown game 'nope_v0'"),
+    (["train", "contribution_v0", "--learner", "stagee", "--rounds", "100"],
+     "unknown learner 'stagee'"),
+    (["train", "contribution_v0", "--learner", "stage", "--rounds", "-500"],
+     "--rounds must be >= 1, got -500"),
+    (["train", "contribution_v0", "--learner", "stage", "--agents", "0", "--rounds", "100"],
+     "--agents must be >= 1, got 0"),
+    (["train", "contribution_v0", "--learner", "stage", "--seed", "-1", "--rounds", "100"],
+     "--seed must be >= 0, got -1"),
+    (["train", "contribution_v0", "--learner", "sac", "--rounds", "100"],
+     "sac needs Box actions with one axis"),
+    (["train", "warehouse_v0", "--learner", "stage", "--rounds", "100"],
+     "say which one with group= (populace train/compare: --group)"),
+    (["train", "contribution_v0", "--learner", "stage", "--env", "x=1", "--rounds", "100"],
+     "unknown keyword arguments ['x']"),
+    (["train", "contribution_v0", "--learner", "stage", "--rounds", "100"],
+     "--window 250 is longer than --rounds 100"),
+    (["train", "contribution_v0", "--learner", "stage", "--torch-threads", "0"],
+     "--torch-threads must be >= 1, got 0"),
+    (["compare", "nope_v0", "--learners", "stagee", "--rounds", "100"], "unknown game"),
+    (["compare", "contribution_v0", "--learners", "stage,stagee", "--rounds", "100"],
+     "unknown learner 'stagee'"),
+    (["compare", "contribution_v0", "--learners", "stage", "--rounds", "-500"],
+     "--rounds must be >= 1, got -500"),
+    (["compare", "contribution_v0", "--learners", "stage,sac", "--rounds", "100"],
+     "sac needs Box actions"),
+    (["compare", "contribution_v0", "--learners", "stage", "--metric", "kl", "--rounds", "100"],
+     "contribution_v0 has no metric 'kl'; its metrics are ['distance', 'exploitability'"),
+    (["compare", "contribution_v0", "--learners", "stage", "--rounds", "100"],
+     "window=250 is longer than the budget rounds=100"),
+    (["compare", "contribution_v0", "--learners", "stage", "--learner-kw", "regret:mu=5"],
+     "names 'regret', which is not among --learners stage"),
+    (["compare", "contribution_v0", "--learners", "stage", "--learner-kw", "x=1"],
+     "unknown keyword arguments for learner 'stage': ['x']"),
+]
+
+
+@pytest.mark.parametrize(("args", "message"), FIRST_MISTAKE,
+                         ids=[" ".join(args)[:60] for args, _ in FIRST_MISTAKE])
+def test_the_first_mistake_is_the_one_reported(args, message, capsys, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    assert main(args) == 2
+    err = capsys.readouterr().err
+    assert one_line(err) and message in err, err
+    assert not (tmp_path / "runs").exists()  # refused before any run
+
+
+def test_agents_default_to_the_games_own_size(tmp_path, capsys):
+    # the zspg chain has 7 agents, its presets 2: none of them is told 100
+    assert main(["train", "zspg_network_v0", "--learner", "stage", "--rounds", "100",
+                 "--window", "50", "--out", str(tmp_path / "chain")]) == 0
+    config = json.loads((tmp_path / "chain" / "config.json").read_text())
+    assert config["env"]["kwargs"]["n_agents"] is None  # the game's own: the 7-agent chain
+    assert config["notes"]["populace train"]["agents"] is None
+    for name in ("rps", "rock_paper_scissors"):
+        assert main(["train", "zspg_network_v0", "--learner", "stage", "--env", f"game={name}",
+                     "--rounds", "100", "--window", "50", "--out", str(tmp_path / name)]) == 0
+    assert metrics(tmp_path / "rps") == metrics(tmp_path / "rock_paper_scissors")
+    capsys.readouterr()
+
+
+def test_group_lets_a_one_group_learner_play_the_warehouse(tmp_path, capsys):
+    out = tmp_path / "robots"
+    args = ["train", "warehouse_v0", "--learner", "stage", "--group", "robot", "--agents", "20",
+            "--rounds", "20", "--window", "10", "--out", str(out)]
+    assert main(args) == 0
+    assert main([*args[:-2], "--rounds", "30", "--resume", "--out", str(out)]) == 0
+    assert main([*args[:-2], "--group", "dispatcher", "--rounds", "30", "--resume", "--out",
+                 str(out)]) == 2
+    assert "--group dispatcher (the run's: robot)" in capsys.readouterr().err
+
+
+def test_list_says_which_learners_fit_which_game(capsys, monkeypatch):
+    monkeypatch.setenv("COLUMNS", "200")
+    assert main(["list"]) == 0
+    lines = {line.split()[0]: line for line in capsys.readouterr().out.splitlines()
+             if line.startswith("  ") and line.split()[0].endswith("_v0")}
+    assert "learners: stage, regret, smooth_q" in lines["contribution_v0"]
+    assert "learners: alternating_marl; dispatcher:" in lines["warehouse_v0"]
+    assert "robot: stage" in lines["warehouse_v0"]
+    if find_spec("torch") is not None:
+        assert "learners: ac_fp, sac" in lines["spatial_congestion_v0"]
+        assert "learners: ac_fp, sac" in lines["supply_demand_v0"]
+        assert "ppo" in lines["contribution_v0"] and "ppo" not in lines["mf_lqr_v0"]
+
+
+def test_the_baselines_fit_as_they_are_built(capsys):
+    """`populace list` judges SB3 learners by their action rule alone: it must agree with
+    building them, on every group of every game."""
+    pytest.importorskip("stable_baselines3")
+    from populace.agents import BASELINES, learner_fit, make_learner
+    from populace.envs.registry import GAMES, core_class, make_core
+
+    for game in GAMES:
+        core = make_core(game, **{core_class(game).population_keyword: 2})
+        for group in [g.name for g in core.groups]:
+            for name in BASELINES:
+                try:
+                    make_learner(name, core, group=group, seed=0)
+                    built = None
+                except ValueError as error:
+                    built = str(error)
+                assert learner_fit(name, core, group) == built, (game, group, name)
+
+
+def test_every_command_keeps_torch_to_one_thread_unless_told(monkeypatch, capsys):
+    torch = pytest.importorskip("torch")
+    import populace.cli as cli
+
+    before = torch.get_num_threads()
+    seen = []
+    monkeypatch.setattr(cli, "cmd_train", lambda args: seen.append(torch.get_num_threads()))
+    monkeypatch.setattr(cli, "cmd_compare", lambda args: seen.append(torch.get_num_threads()))
+    assert main(["train", "contribution_v0", "--learner", "stage"]) == 0
+    assert main(["train", "contribution_v0", "--learner", "stage", "--torch-threads", "3"]) == 0
+    assert main(["compare", "contribution_v0", "--learners", "stage"]) == 0
+    assert seen == [1, 3, 1]
+    assert torch.get_num_threads() == before  # and restored afterwards
+
+
+def test_runs_made_in_this_process_use_one_torch_thread(monkeypatch):
+    torch = pytest.importorskip("torch")
+    before = torch.get_num_threads()
+    inside = list(pool.map_in_processes(lambda _: torch.get_num_threads(), [0, 1], 1,
+                                        progress=False))
+    assert [threads for _, threads in inside] == [1, 1]
+    with pool.torch_threads(2):
+        inside = list(pool.map_in_processes(lambda _: torch.get_num_threads(), [0], 1,
+                                            progress=False))
+    assert inside == [(0, 2)] and torch.get_num_threads() == before
+
+
+def test_a_budget_shorter_than_a_window_is_refused_in_python_too():
+    from populace.agents import make_learner
+    from populace.envs.anonymous.contribution import ContributionCore
+    from populace.train import train
+
+    core = ContributionCore(n_agents=5)
+    with pytest.raises(ValueError, match="window=250 is longer than the budget rounds=100"):
+        train(core, make_learner("stage", core, seed=0), rounds=100, progress=False)
+    # the game and the learner are checked first: their mistakes are named before it
+    with pytest.raises(ValueError, match="n_agents"):
+        train(core, make_learner("stage", ContributionCore(n_agents=4), seed=0), rounds=100,
+              progress=False)
+
+
+def test_ac_fp_runs_with_its_defaults_on_every_game_it_fits():
+    pytest.importorskip("torch")
+    from populace.agents import make_learner
+    from populace.envs.registry import make_core
+    from populace.train import train
+
+    for game, size in (("mf_lqr_v0", 2), ("spatial_congestion_v0", 2), ("supply_demand_v0", 2)):
+        core = make_core(game, n_agents=size)
+        learner = make_learner("ac_fp", core, seed=0)
+        assert learner.state_size == core.own_state_size("agent")
+        result = train(core, learner, rounds=4, window=2, progress=False)
+        assert len(result.history) == 2, game
+
+
+def test_the_slow_tier_is_deselected_by_default_and_run_by_ci():
+    config = (ROOT / "pyproject.toml").read_text()
+    assert '-m "not slow"' in config and "slow:" in config
+    makefile = (ROOT / "Makefile").read_text()
+    assert re.search(r"^test-slow:.*\n\t\$\(BIN\)/python -m pytest -m slow$", makefile, re.M)
+    assert re.search(r"^test-core:", makefile, re.M) and "$(MAKE) test-core" in makefile
+    ci = (ROOT / ".ci" / "run").read_text().splitlines()
+    assert "make test" in ci and "make test-slow" in ci
+
+
+def test_modules_that_need_torch_are_left_out_without_it():
+    spec = spec_from_file_location("root_conftest", ROOT / "conftest.py")
+    root = module_from_spec(spec)
+    spec.loader.exec_module(root)
+    without_torch = set(root.modules_needing({"torch"}))
+    assert {"agents/actor_critic/fictitious_play.py", "agents/alternating_marl_continuous.py",
+            "agents/sb3/learner.py", "agents/torch_state.py"} <= without_torch
+    assert not {"agents/stage.py", "agents/__init__.py", "train/loop.py",
+                "src/populace/cli.py"} & without_torch
+    without_sb3 = set(root.modules_needing({"stable_baselines3"}))
+    assert {"agents/sb3/learner.py", "agents/sb3/vec_env.py"} <= without_sb3
+    assert "agents/actor_critic/fictitious_play.py" not in without_sb3
+    assert root.modules_needing(set()) == []

@@ -4,12 +4,14 @@ layout of the package. (Faces and the loop on a two-group game: test_conformance
 
 from __future__ import annotations
 
+import importlib
 import inspect
 import re
 import subprocess
 import sys
 from pathlib import Path
 
+import gymnasium
 import numpy as np
 import pytest
 
@@ -106,3 +108,19 @@ def test_learners_do_not_import_the_train_loop():
     done = _python("import sys, populace.agents; "
                    "assert not [m for m in sys.modules if m.startswith('populace.train')]")
     assert done.returncode == 0, done.stderr
+
+
+@pytest.mark.parametrize("module, gym_name", sorted(GAMES.items()))
+def test_gymnasium_faces_carry_the_games_own_docstring(module, gym_name):
+    game_docs = core_class(module).__doc__
+    assert game_docs and "## Description" in game_docs  # Gymnasium's docstring format
+    focal = gymnasium.make(f"populace/{gym_name}")
+    assert focal.unwrapped.__doc__ == game_docs
+    focal.close()
+    vector = gymnasium.make_vec(f"populace/{gym_name}", num_envs=4)
+    assert vector.unwrapped.__doc__ == game_docs
+    vector.close()
+    entry = importlib.import_module(f"populace.envs.{module}")
+    for face in (entry.raw_env, entry.parallel_env, entry.env, entry.focal_env,
+                 entry.vector_env):
+        assert face.__doc__ == game_docs, face

@@ -43,6 +43,8 @@ gambit = pytest.importorskip("pygambit", reason="cross-checks need the crosschec
 optimize = pytest.importorskip("scipy.optimize", reason="cross-checks need scipy "
                                                          "(make test-crosscheck)")
 
+from zspg_reference import H, T, chain_payoffs  # noqa: E402  (tests/ is on sys.path)
+
 from populace.envs.zero_sum.polymatrix import AMPS, RPS, chain_game, two_agent_game  # noqa: E402
 from populace.envs.zero_sum.solvers import (  # noqa: E402
     chain_nash_point,
@@ -51,22 +53,8 @@ from populace.envs.zero_sum.solvers import (  # noqa: E402
     qre,
 )
 
-H, T = 0, 1
-
 
 # ============================================================ games from the rules, dense
-def chain_payoffs(actions: tuple[int, ...]) -> np.ndarray:
-    """SPEC §2.4 read literally: dummy 0 plays T, dummy n+1 plays H; on edge (k, k+1) agent k
-    gets +1 if it matches k+1 and −1 otherwise, k+1 the negative."""
-    full = (T, *actions, H)
-    payoff = np.zeros(len(full))
-    for k in range(len(full) - 1):
-        match = 1.0 if full[k] == full[k + 1] else -1.0
-        payoff[k] += match
-        payoff[k + 1] -= match
-    return payoff[1:-1]
-
-
 def chain_tables(n: int) -> list[np.ndarray]:
     """Every agent's payoff over all 2^n pure profiles, ``n`` arrays of shape (2,)*n."""
     tables = np.zeros((n,) + (2,) * n)

@@ -18,6 +18,7 @@ from populace.agents.actor_critic.fictitious_play import ActorCriticFictitiousPl
 from populace.agents.actor_critic.mixture import GaussianMixture  # noqa: E402
 from populace.agents.base import Transition  # noqa: E402
 from populace.envs.mean_field_lqr.mf_lqr import MFLQRCore  # noqa: E402
+from populace.envs.policies import PlayedByLearner  # noqa: E402
 from populace.train import train  # noqa: E402
 from populace.train.checkpoint import join_state, split_state  # noqa: E402
 
@@ -120,8 +121,8 @@ def lqr(n_agents: int = 10) -> MFLQRCore:
 
 @pytest.mark.parametrize("actor", ["linear", "mlp"])
 def test_ac_fp_with_a_mixture_is_seeded_and_resumes_exactly(actor, tmp_path):
-    options = {"components": 3, "actor": actor, "hidden": [8], "learn_std": True,
-               "batch_rounds": 3}
+    options = {"components": 3, "actor": actor, "learn_std": True, "batch_rounds": 3,
+               **({"hidden": [8]} if actor == "mlp" else {})}
     whole = make_learner("ac_fp", lqr(), seed=5, **options)
     train(lqr(), whole, rounds=40, seed=2, window=10, out_dir=tmp_path / "whole",
           progress=False)
@@ -148,18 +149,18 @@ def test_ac_fp_with_a_mixture_is_seeded_and_resumes_exactly(actor, tmp_path):
 def test_ac_fp_mixture_policy_is_scored_by_its_play_and_its_mean_is_the_average_move():
     core = lqr()
     learner = make_learner("ac_fp", core, seed=0, components=2)
-    assert learner.policy() is learner  # metrics score the window's play
+    assert learner.policy() == PlayedByLearner(learner)  # metrics score the window's play
     observations = core.reset(seed=0)["agent"]
     learner.act(observations)  # the belief starts at what the agents see
     z = th.as_tensor(learner._inputs(observations))
-    weights = learner.actor.weights(z)
-    means = learner.actor(z)[1].detach().numpy()
+    weights = learner.actor.network.weights(z)
+    means = learner.actor.network(z)[1].detach().numpy()
     assert np.allclose(learner.mean_action(observations),
                        np.einsum("nk,nkd->nd", weights, means))
     result = train(core, learner, rounds=10, seed=0, window=5, progress=False)
     # scored from the fitted play (infinite while that play does not stabilize), never NaN
     assert not np.isnan(result.history.column("exploitability")).any()
-    assert learner.config()["components"] == 2
+    assert learner.config()["actor"]["components"] == 2
 
 
 def test_ac_fp_refuses_bad_components():

@@ -124,3 +124,56 @@ def test_files_hold_every_run(name, tmp_path):
     rows = (tmp_path / f"{name}.csv").read_text().splitlines()
     expected = sum(min(len(c.rounds), leonardos.CSV_POINTS) for c in curves)
     assert len(rows) == 1 + expected
+
+
+def integrated(name: str, quick: bool, label: str) -> list[Curve]:
+    return [leonardos.run_dynamics(job) for job in REPRODUCTIONS[name].jobs(quick, 0)
+            if job.label == label]
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_the_fixed_start_is_the_simple_rule_beside_every_claim_and_fails(name):
+    """Every claim checked on the runs held at their starting points fails, and the table's
+    "simple rule" column says so."""
+    runs = runs_of(name, True, fixed_random)
+    held = leonardos.fixed_start(runs)
+    for label, curves in held.items():
+        for curve, start in zip(curves, runs[label], strict=True):
+            assert np.array_equal(curve.columns["policy"][-1], start.columns["policy"][0])
+    claims = REPRODUCTIONS[name].claims(runs, True)
+    assert all(c.baseline.startswith("fixed start: ") and c.baseline.endswith("— fails")
+               for c in claims)
+
+
+def test_agent_4_does_not_settle_when_only_agents_1_to_3_explore():
+    """LPS Fig. 5, middle: agents 4 and 6 end differently in every run. The claim needs agent
+    4's end points to range over more than the band that counts agent 2 as settled; the
+    same runs with agent 4 moved onto one point must fail it."""
+    label = "agents 1–3 explore"
+    curves = integrated("leonardos-zspg", True, label)
+    ends = leonardos.end_points(curves)
+    assert leonardos.spread(ends[:, 1, 0]) <= leonardos.SETTLED < leonardos.spread(ends[:, 3, 0])
+    runs = runs_of("leonardos-zspg", True, fixed_random)
+    runs[label] = curves
+    claim = next(c for c in leonardos.zspg_claims(runs, True) if "agents 4 and 6" in c.claim)
+    assert claim.holds and "agent 4" in claim.ours
+
+    def agent_4_at(curve: Curve, value: float) -> Curve:
+        policy = curve.columns["policy"].copy()
+        policy[-1, 3] = [value, 1 - value]
+        return Curve(curve.job, curve.rounds, curve.distance, 0.0,
+                     {**curve.columns, "policy": policy})
+
+    runs[label] = [agent_4_at(curve, 0.75) for curve in curves]
+    claim = next(c for c in leonardos.zspg_claims(runs, True) if "agents 4 and 6" in c.claim)
+    assert not claim.holds
+
+
+def test_per_run_claims_say_on_how_many_runs_they_hold():
+    runs = runs_of("leonardos-zspg", True, fixed_random)
+    label = f"all explore (T = {leonardos.CHAIN_T:g})"
+    runs[label] = integrated("leonardos-zspg", True, label)
+    reach, rate = leonardos.zspg_claims(runs, True)[:2]
+    count = len(runs[label])
+    assert reach.seeds == rate.seeds == f"{count}/{count}"
+    assert rate.holds and not reach.holds  # the learner's runs here are held, not learned

@@ -181,3 +181,91 @@ def test_rounds_to_reach():
     assert rounds_to_reach(rounds, np.array([5.0, 1.0, 0.2, 0.1, 0.1]), 0.5) == 750
     assert rounds_to_reach(rounds, np.array([5.0, 1.0, 0.2, 0.1, 0.9]), 0.5) is None
     assert rounds_to_reach(rounds, np.full(5, 0.1), 0.5) == 250
+
+
+# ---------------------------------------------------------------------- the strongest simple rules
+def equilibrium_rule(core, epsilon: float) -> np.ndarray:
+    """Everyone plays the game's equilibrium action from the first round (nobody learns it),
+    exploring uniformly over the other actions at the learner's rate ε."""
+    target = core.reference_equilibrium()
+    return (1 - epsilon) * target + epsilon * (1 - target) / (core.n_actions - 1)
+
+
+def reply_to_uniform_rule(core, epsilon: float) -> np.ndarray:
+    """Everyone plays the best reply to uniform play (where the learners start), exploring at ε."""
+    payoffs = core.expected_payoffs(np.full(core.n_actions, 1.0 / core.n_actions))
+    target = np.eye(core.n_actions)[int(np.argmax(payoffs))]
+    return (1 - epsilon) * target + epsilon * (1 - target) / (core.n_actions - 1)
+
+
+def rule_means(name: str, quick: bool, rule) -> Means:
+    """Flat curves of a population following ``rule`` in every run, at each job's ε."""
+    means = {}
+    for job in REPRODUCTIONS[name].jobs(quick, 0):
+        core = CORES[job.game](**job.game_kwargs)
+        epsilon = job.learner_kwargs.get("epsilon", job.learner_kwargs.get("delta", 0.0))
+        rounds = window_ends(job)
+        means[job.label] = (rounds, np.full(len(rounds), float(core.distance(rule(core, epsilon)))))
+    return means
+
+
+@pytest.mark.parametrize("name, quick", CASES)
+@pytest.mark.parametrize("rule", [equilibrium_rule, reply_to_uniform_rule],
+                         ids=["equilibrium-rule", "reply-to-uniform"])
+def test_every_claim_fails_for_the_strongest_simple_rules(name, quick, rule):
+    """A population that plays the equilibrium (or the best reply to uniform play) from the
+    first round has nothing to learn: its curve is flat at the exploration floor, the lowest
+    any explorer reaches. A claim about learning must fail for it."""
+    claims = REPRODUCTIONS[name].claims(rule_means(name, quick, rule), quick)
+    assert [c.claim for c in claims if c.holds] == []
+
+
+@pytest.mark.parametrize("name, quick", CASES)
+def test_the_table_sets_the_equilibrium_rule_beside_every_claim_and_it_fails(name, quick):
+    claims = REPRODUCTIONS[name].claims(learning_means(name, quick), quick)
+    assert all(c.baseline.startswith("equilibrium rule: ") and c.baseline.endswith("— fails")
+               for c in claims)
+
+
+def test_the_equilibrium_rule_sits_at_the_exploration_floor():
+    job = next(j for j in REPRODUCTIONS["kash-fig1"].jobs(True, 0) if j.label == "stage N=100")
+    assert kash.equilibrium_rule_distance(job) == pytest.approx(kash.floor(0.05))
+    job = next(j for j in REPRODUCTIONS["kash-congestion"].jobs(True, 0)
+               if j.label == "stage serial N=100")
+    assert kash.equilibrium_rule_distance(job) == pytest.approx(
+        kash_congestion.exploration_floor("serial", 100, 0.05))
+
+
+def curves_from(means: Means, seed: int) -> list:
+    from populace.train.papers.jobs import Curve
+
+    return [Curve(Job(label, "contribution_v0", {}, "stage", {}, int(rounds[-1]), 250, seed),
+                  rounds, distance, 0.0) for label, (rounds, distance) in means.items()]
+
+
+def test_claims_are_also_checked_on_each_run_alone():
+    """Two runs per label: one learns as KFH say, one plays uniformly. On the averaged curves
+    the claims see half a drop; each claim says it holds on at most one of the two runs."""
+    from populace.train.papers.jobs import seed_runs
+
+    learning, flat = learning_means("kash-statistics", False), flat_means(
+        "kash-statistics", False, uniform)
+    curves = curves_from(learning, 0) + curves_from(flat, 1)
+    split = seed_runs(curves)
+    assert [{c.job.seed for c in one} for one in split] == [{0}, {1}]
+    claims = REPRODUCTIONS["kash-statistics"].check(curves, False)
+    assert [c.seeds for c in claims] == ["1/2"] * len(claims)
+    with pytest.raises(ValueError, match="different numbers of runs"):
+        seed_runs(curves[:-1])
+
+
+def test_claim_helpers_refuse_mismatched_lists():
+    from populace.train.papers.claims import Claim, beside_rule, seed_verdicts
+
+    one = [Claim("c", "p", "o", True)]
+    with pytest.raises(ValueError, match="1 claims but 2"):
+        beside_rule(one, one * 2, "rule")
+    with pytest.raises(ValueError, match="1 claims but 0"):
+        seed_verdicts(one, [[]])
+    kept = [Claim("c", "p", "o", True, baseline="own", per_seed=(True,))]
+    assert beside_rule(kept, one, "rule") == kept == seed_verdicts(kept, [one, one])

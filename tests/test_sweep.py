@@ -243,3 +243,81 @@ def test_the_figure_has_a_titled_labelled_panel_per_game_with_plain_ticks(baseli
         labels = [t.get_text() for axis in (ax.xaxis, ax.yaxis)
                   for t in axis.get_ticklabels(which="both")]
         assert any(labels) and not any("$" in label or "e+" in label for label in labels)
+
+
+# ----------------------------------------------------------------------------- faults
+def test_a_cell_held_by_a_live_process_is_left_to_it(tmp_path):
+    import json
+    import socket
+    import subprocess
+
+    config = changed(games={"contribution_v0": {"learners": ["stage"]}}, seeds=1)
+    held = tmp_path / "sweep" / "cells" / "contribution_v0-stage-n10-seed0"
+    held.mkdir(parents=True)
+    holder = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    try:
+        (held / "lock").write_text(json.dumps({"host": socket.gethostname(),
+                                               "pid": holder.pid}))
+        report = sweep(config, tmp_path / "sweep", workers=1, progress=False)
+        assert (report.ran, report.rows, report.failed) == (1, [], [])
+        assert any(f"process {holder.pid}" in note and "lock" in note for note in report.notes)
+        assert not (held / "metrics.csv").exists() and (held / "lock").exists()
+    finally:
+        holder.kill()
+        holder.wait()
+    report = sweep(config, tmp_path / "sweep", workers=1, progress=False)  # a stale lock
+    assert (report.ran, len(report.rows), report.failed) == (1, 1, [])
+    assert not (held / "lock").exists()
+
+
+def _children(pid: int) -> list[int]:
+    found = Path(f"/proc/{pid}/task/{pid}/children")
+    return [int(p) for p in found.read_text().split()] if found.exists() else []
+
+
+def _alive(pid: int) -> bool:
+    """Running, and not a zombie waiting for its (dead) parent to be reaped."""
+    status = Path(f"/proc/{pid}/stat")
+    try:
+        return status.read_text().rsplit(")", 1)[1].split()[0] != "Z"
+    except (FileNotFoundError, IndexError):
+        return False
+
+
+@pytest.mark.skipif(not Path("/proc/self/task").exists(), reason="reads /proc (Linux)")
+def test_a_killed_sweep_takes_its_workers_along_and_a_rerun_logs_each_window_once(tmp_path):
+    import signal
+    import subprocess
+    import time
+
+    config = tmp_path / "long.toml"
+    config.write_text("seeds = 2\nagents = [10]\nrounds = 3000\nwindow = 250\n"
+                      "checkpoint_every = 500\n[games.contribution_v0]\n"
+                      "learners = ['regret']\nmetrics = ['distance']\n")
+    out = tmp_path / "out"
+    parent = subprocess.Popen(
+        [sys.executable, "-m", "populace.cli", "sweep", str(config), "--out", str(out),
+         "--workers", "2"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 120
+    workers: set[int] = set()
+    while time.monotonic() < deadline and parent.poll() is None:
+        workers.update(_children(parent.pid))
+        if list(out.glob("cells/*/checkpoints/round_*")):
+            break
+        time.sleep(0.1)
+    workers.update(_children(parent.pid))
+    if parent.poll() is not None:
+        pytest.skip("the sweep finished before it could be killed (a very fast machine)")
+    parent.send_signal(signal.SIGKILL)
+    parent.wait()
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline and any(_alive(w) for w in workers):
+        time.sleep(0.1)
+    assert workers and not any(_alive(w) for w in workers)
+    report = sweep(load_config(config), out, workers=2, progress=False)
+    assert report.failed == [] and len(report.rows) == 1
+    for cell in out.glob("cells/*"):
+        rounds = [line.split(",")[0] for line in
+                  (cell / "metrics.csv").read_text().splitlines()[1:]]
+        assert rounds == [str(r) for r in range(250, 3001, 250)], cell.name
+        assert not (cell / "lock").exists()

@@ -10,6 +10,7 @@ import csv
 import io
 import json
 import os
+import re
 import signal
 from pathlib import Path
 from typing import Any
@@ -171,9 +172,9 @@ def test_partial_last_window_is_not_recorded_and_rounds_cross_episodes():
     core = contribution(max_cycles=70)
     result = train(core, learner_for(core), rounds=250, window=100, progress=False)
     assert result.rounds == 250 and list(result.history.round) == [100, 200]
-    short = train(contribution(), learner_for(contribution()), rounds=30, window=100,
-                  progress=False)
-    assert len(short.history) == 0 and short.rounds == 30
+    with pytest.raises(ValueError, match="window=100 is longer than the budget rounds=30"):
+        train(contribution(), learner_for(contribution()), rounds=30, window=100,
+              progress=False)  # it would record no row
     assert result.episodes == 3 and list(result.history.episodes) == [1, 2]
 
 
@@ -487,6 +488,122 @@ def test_resume_in_an_empty_folder_starts_a_fresh_run(tmp_path):
     straight = train(contribution(), learner_for(contribution()), rounds=200, window=100,
                      progress=False)
     same_history(resumed.history, straight.history)
+
+
+def test_resume_in_an_empty_folder_says_it_starts_afresh(tmp_path, caplog):
+    with caplog.at_level("WARNING", logger="populace.train"):
+        train(contribution(), learner_for(contribution()), rounds=100, window=100,
+              out_dir=tmp_path / "new", resume=True, progress=False)
+    assert f"no checkpoint in {tmp_path / 'new'}; starting afresh" in caplog.text
+
+
+def _truncate(path: Path) -> None:
+    data = path.read_bytes()
+    path.write_bytes(data[: len(data) // 2])
+
+
+def _empty(path: Path) -> None:
+    path.write_bytes(b"")
+
+
+def _flip_one_byte(path: Path) -> None:
+    data = bytearray(path.read_bytes())
+    data[len(data) // 2] ^= 0x01  # inside an array's bytes (the zip CRC or our checksum)
+    path.write_bytes(bytes(data))
+
+
+@pytest.mark.parametrize("damage", [_truncate, _empty, _flip_one_byte])
+def test_a_corrupt_newest_checkpoint_falls_back_to_the_older_one(tmp_path, caplog, damage):
+    train(contribution(), learner_for(contribution()), rounds=400, window=100, seed=3,
+          out_dir=tmp_path, checkpoint_every=100, keep_checkpoints=2, progress=False)
+    assert checkpoint_dirs(tmp_path) == ["round_000000000300", "round_000000000400"]
+    damaged = tmp_path / "checkpoints" / "round_000000000400" / "arrays.npz"
+    damage(damaged)
+    with pytest.raises(ValueError, match=re.escape(str(damaged))):
+        load_checkpoint(damaged.parent)
+    with caplog.at_level("WARNING", logger="populace.train"):
+        resumed = train(contribution(), learner_for(contribution()), rounds=1000, window=100,
+                        seed=3, out_dir=tmp_path, resume=True, progress=False)
+    notices = [r.getMessage() for r in caplog.records]
+    assert len(notices) == 1 and str(damaged) in notices[0] and "\n" not in notices[0]
+    assert resumed.timings.rounds == 700  # from round 300, the intact one
+    straight = train(contribution(), learner_for(contribution()), rounds=1000, window=100,
+                     seed=3, progress=False)
+    same_history(resumed.history, straight.history)
+    np.testing.assert_array_equal(resumed.policy, straight.policy)
+
+
+def _saved_run(tmp_path: Path) -> Path:
+    train(contribution(), learner_for(contribution()), rounds=200, window=100, seed=3,
+          out_dir=tmp_path, checkpoint_every=100, keep_checkpoints=1, progress=False)
+    return tmp_path / "checkpoints" / "round_000000000200"
+
+
+def _recast_first_array(folder: Path) -> None:
+    with np.load(folder / "arrays.npz") as archive:
+        arrays = {name: archive[name] for name in archive.files}
+    name = next(n for n, a in arrays.items() if a.dtype.kind in "if" and a.ndim)
+    arrays[name] = arrays[name].astype(np.int8)
+    np.savez(folder / "arrays.npz", **arrays)
+
+
+def _rewind_round(folder: Path) -> None:
+    document = json.loads((folder / "state.json").read_text())
+    document["state"]["loop"]["round"] = 100
+    (folder / "state.json").write_text(json.dumps(document))
+
+
+def _drop_core(folder: Path) -> None:
+    document = json.loads((folder / "state.json").read_text())
+    del document["state"]["core"]
+    (folder / "state.json").write_text(json.dumps(document))
+
+
+def _half_json(folder: Path) -> None:
+    text = (folder / "state.json").read_text()
+    (folder / "state.json").write_text(text[: len(text) // 2])
+
+
+@pytest.mark.parametrize(
+    ("edit", "file", "message"),
+    [
+        (_recast_first_array, "arrays.npz", "has dtype |i1, but was saved with"),
+        (_rewind_round, "state.json", "does not match its checksum"),
+        (_drop_core, "state.json", "does not match its checksum"),
+        (_half_json, "state.json", "is not valid JSON"),
+    ],
+)
+def test_edited_checkpoints_are_refused_naming_the_file(tmp_path, edit, file, message):
+    folder = _saved_run(tmp_path)
+    edit(folder)
+    with pytest.raises(ValueError, match=re.escape(str(folder / file)) + ".*" + re.escape(
+            message)):
+        load_checkpoint(folder)
+    with pytest.raises(ValueError, match="no intact checkpoint in .*" + re.escape(message)):
+        train(contribution(), learner_for(contribution()), rounds=400, window=100, seed=3,
+              out_dir=tmp_path, resume=True, progress=False)
+
+
+def test_a_checkpoint_without_the_core_key_is_a_clear_error(tmp_path):
+    from populace.train.checkpoint import save_checkpoint
+
+    folder = _saved_run(tmp_path)
+    state = load_checkpoint(folder)
+    del state["core"]
+    save_checkpoint(folder.parent, 200, state)  # intact files, incomplete state
+    with pytest.raises(ValueError, match=re.escape(
+            f"{folder / 'state.json'} lacks the keys ['core'] of a run's state")):
+        train(contribution(), learner_for(contribution()), rounds=400, window=100, seed=3,
+              out_dir=tmp_path, resume=True, progress=False)
+
+
+def test_a_bad_config_json_is_named(tmp_path):
+    _saved_run(tmp_path)
+    (tmp_path / "config.json").write_text("{not json")
+    with pytest.raises(ValueError, match=re.escape(f"{tmp_path / 'config.json'} is not valid "
+                                                   "JSON")):
+        train(contribution(), learner_for(contribution()), rounds=400, window=100, seed=3,
+              out_dir=tmp_path, resume=True, progress=False)
 
 
 # ----------------------------------------------------------------------------- bad input

@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from zspg_reference import chain_payoffs  # tests/ is on sys.path (conftest.py)
 
 from populace.envs import zspg_network_v0
 from populace.envs.zero_sum import qre_newton
@@ -57,23 +58,12 @@ def reference_payoff_vectors(game: PolymatrixGame, x: np.ndarray) -> np.ndarray:
     return r
 
 
-def chain_reference_payoffs(actions: np.ndarray) -> np.ndarray:
-    """The chain's payoffs straight from SPEC §2.4, with the dummies 0 (T) and n+1 (H)."""
-    full = np.concatenate([[1], actions, [0]])  # 0 = H, 1 = T
-    payoff = np.zeros(len(full))
-    for k in range(len(full) - 1):
-        match = 1.0 if full[k] == full[k + 1] else -1.0
-        payoff[k] += match
-        payoff[k + 1] -= match
-    return payoff[1:-1]
-
-
 # ----------------------------------------------------------------------------- payoffs
 @pytest.mark.parametrize("n", [1, 2, 3, 7, 10])
 def test_chain_payoffs_match_the_spec(n):
     game = chain_game(n)
     for actions in np.random.default_rng(n).integers(2, size=(20, n)):
-        np.testing.assert_array_equal(game.payoffs(actions), chain_reference_payoffs(actions))
+        np.testing.assert_array_equal(game.payoffs(actions), chain_payoffs(actions))
 
 
 @pytest.mark.parametrize("seed", range(5))
@@ -99,7 +89,7 @@ def test_the_core_steps_with_these_payoffs():
     core.reset(seed=0)
     actions = np.array([0, 1, 1, 0, 1])
     step = core.step({"agent": actions})
-    np.testing.assert_array_equal(step.rewards["agent"], chain_reference_payoffs(actions))
+    np.testing.assert_array_equal(step.rewards["agent"], chain_payoffs(actions))
     vectors = step.observations["agent"]
     np.testing.assert_array_equal(vectors[np.arange(5), actions], step.rewards["agent"])
     np.testing.assert_array_equal(core.state(), np.eye(2)[actions])
@@ -179,7 +169,7 @@ def test_bad_arguments(kwargs, message):
 
 
 def test_mixed_strategies_off_the_simplex_name_the_agent():
-    core = ZSPGNetworkCore(n_agents=3, feedback="expected")
+    core = ZSPGNetworkCore(n_agents=3, feedback="expected", strategies="strict")
     core.reset(seed=0)
     x = np.full((3, 2), 0.5)
     x[1] = [0.5, 0.6]
@@ -187,7 +177,7 @@ def test_mixed_strategies_off_the_simplex_name_the_agent():
         core.step({"agent": x})
     x[1] = [0.5, 0.5 + 5e-7]  # within 1e-6: accepted
     core.step({"agent": x})
-    env = zspg_network_v0.parallel_env(n_agents=3, feedback="expected")
+    env = zspg_network_v0.parallel_env(n_agents=3, feedback="expected", strategies="strict")
     env.reset(seed=0)
     with pytest.raises(ValueError, match=r"agent_2"):
         env.step({"agent_0": [1.0, 0.0], "agent_1": [0.0, 1.0], "agent_2": [0.2, 0.2]})

@@ -10,7 +10,9 @@ no-op defaults for the others):
 * ``on_end(result)`` — once, with the :class:`~populace.train.TrainResult`, unless the run was
   interrupted by an exception.
 
-A plain function ``row -> bool | None`` is accepted as an ``on_window`` hook.
+A plain function ``row -> bool | None`` is accepted as an ``on_window`` hook. The three
+protocols :class:`StartHook`, :class:`WindowHook` and :class:`EndHook` type an object with the
+one method each names; :data:`CallbackSpec` is what ``train`` accepts.
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ import os
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TextIO
+from typing import TYPE_CHECKING, Any, Protocol, TextIO, TypeGuard, cast, runtime_checkable
 
 from populace.envs.validation import check_choice, check_int, check_number
 from populace.train.checkpoint import write_atomic
@@ -31,6 +33,34 @@ if TYPE_CHECKING:
     from populace.train.results import MetricsRow, RunContext, TrainResult
 
 HOOKS = ("on_start", "on_window", "on_end")
+
+
+@runtime_checkable
+class StartHook(Protocol):
+    """An object called once before the first round."""
+
+    def on_start(self, context: RunContext) -> None: ...
+
+
+@runtime_checkable
+class WindowHook(Protocol):
+    """An object called after every metrics window; True stops training."""
+
+    def on_window(self, row: MetricsRow) -> bool | None: ...
+
+
+@runtime_checkable
+class EndHook(Protocol):
+    """An object called once with the result of a run that finished normally."""
+
+    def on_end(self, result: TrainResult) -> None: ...
+
+
+Hooks = StartHook | WindowHook | EndHook
+"""An object with at least one of the hooks."""
+
+CallbackSpec = Hooks | Callable[["MetricsRow"], "bool | None"]
+"""One callback as ``train`` takes it: a hook object or a function ``row -> bool | None``."""
 
 
 class Callback:
@@ -57,22 +87,23 @@ class FunctionCallback(Callback):
         return self.function(row)
 
 
-def as_callbacks(callbacks: Any) -> list[Any]:
+def as_callbacks(callbacks: CallbackSpec | Iterable[CallbackSpec] | None) -> list[Hooks]:
     """Validate ``train``'s ``callbacks`` argument; return a list of hook objects."""
     if callbacks is None:
         return []
+    items: object = callbacks
     if isinstance(callbacks, Callback) or _has_hooks(callbacks):
-        callbacks = [callbacks]
-    if isinstance(callbacks, str | bytes) or not isinstance(callbacks, Iterable):
+        items = [callbacks]
+    if isinstance(items, str | bytes) or not isinstance(items, Iterable):
         raise TypeError(
-            f"callbacks must be a list of callbacks, got {type(callbacks).__name__}"
+            f"callbacks must be a list of callbacks, got {type(items).__name__}"
         )
-    checked = []
-    for index, item in enumerate(callbacks):
+    checked: list[Hooks] = []
+    for index, item in enumerate(items):
         if isinstance(item, Callback) or _has_hooks(item):
             checked.append(item)
         elif callable(item) and not isinstance(item, type):
-            checked.append(FunctionCallback(item))
+            checked.append(FunctionCallback(cast(Callable[["MetricsRow"], "bool | None"], item)))
         else:
             raise TypeError(
                 f"callbacks[{index}] must be a populace.train.Callback, an object with "
@@ -82,17 +113,17 @@ def as_callbacks(callbacks: Any) -> list[Any]:
     return checked
 
 
-def _has_hooks(obj: Any) -> bool:
+def _has_hooks(obj: object) -> TypeGuard[Hooks]:
     return not isinstance(obj, type) and any(callable(getattr(obj, h, None)) for h in HOOKS)
 
 
-def call_hook(callback: Any, hook: str, argument: Any) -> Any:
+def call_hook(callback: Hooks, hook: str, argument: object) -> object:
     method = getattr(callback, hook, None)
     return method(argument) if callable(method) else None
 
 
 # --------------------------------------------------------------------------- CSV logging
-def format_value(value: Any) -> str:
+def format_value(value: object) -> str:
     """Text for one CSV cell; floats round-trip exactly."""
     if isinstance(value, float):
         return repr(value)

@@ -12,31 +12,49 @@ markers (``{"__scalar__": name}`` for numpy scalars, so their dtype survives) th
 Checkpoints are atomic: both files are written into a hidden temporary folder next to the
 others, flushed to disk, and the folder is renamed into place. A crash leaves either the old
 set of checkpoints or the new one, never a half-written checkpoint under a ``round_`` name.
+
+Checkpoints are also verified: ``state.json`` records the shape, dtype and SHA-256 of every
+array and a SHA-256 of the rest of the state, and :func:`load_checkpoint` refuses a folder whose
+files do not match (a disk or copy error, a truncated or hand-edited file) with a
+:class:`CorruptCheckpoint` naming the file. :meth:`RunFolder.latest_intact` then falls back to
+the newest checkpoint that is intact, with a one-line notice naming the one it skipped.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
+import logging
 import os
 import re
 import shutil
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO, cast
 
 import numpy as np
 
 from populace.jsonable import to_json
+
+if TYPE_CHECKING:
+    from populace.envs.core import PopulationCore
+    from populace.train.controllers import Controller
 
 CONFIG_FILE = "config.json"
 METRICS_FILE = "metrics.csv"
 CHECKPOINT_DIR = "checkpoints"
 STATE_FILE = "state.json"
 ARRAYS_FILE = "arrays.npz"
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2  # 2: array shapes, dtypes and checksums; 1 (no checks) is still read
+_READABLE_FORMATS = (1, 2)
 _CHECKPOINT_NAME = re.compile(r"^round_(\d+)$")
 _TEMP_PREFIX = ".tmp-"
+logger = logging.getLogger("populace.train")
+
+
+class CorruptCheckpoint(ValueError):
+    """A checkpoint folder whose files are missing, unreadable, or not what was written."""
 
 
 # --------------------------------------------------------------------------- state trees
@@ -108,8 +126,12 @@ def write_json_atomic(path: Path, data: Any) -> None:
 
 
 def read_json(path: Path) -> Any:
+    """The JSON document in ``path``; a file that is not valid JSON is a ValueError naming it."""
     with path.open(encoding="utf-8") as handle:
-        return json.load(handle)
+        try:
+            return json.load(handle)
+        except (json.JSONDecodeError, UnicodeDecodeError) as error:
+            raise ValueError(f"{path} is not valid JSON: {error}") from None
 
 
 def _fsync_dir(path: Path) -> None:
@@ -149,21 +171,97 @@ def _write_checkpoint_files(folder: Path, state: dict[str, Any]) -> None:
         np.savez(handle, **named)
         handle.flush()
         os.fsync(handle.fileno())
+    document = {"format": FORMAT_VERSION, "state": tree, "state_sha256": _tree_digest(tree),
+                "arrays": {name: _array_record(a) for name, a in arrays.items()}}
     with (folder / STATE_FILE).open("w", encoding="utf-8") as handle:
-        json.dump({"format": FORMAT_VERSION, "state": tree}, handle)
+        json.dump(document, handle)
         handle.flush()
         os.fsync(handle.fileno())
     _fsync_dir(folder)
 
 
+def _array_record(array: np.ndarray) -> dict[str, Any]:
+    """What ``state.json`` says about one array: its shape, dtype and checksum."""
+    return {"shape": list(array.shape), "dtype": array.dtype.str, "sha256": _array_digest(array)}
+
+
+def _array_digest(array: np.ndarray) -> str:
+    return hashlib.sha256(np.ascontiguousarray(array).view(np.uint8).reshape(-1).data).hexdigest()
+
+
+def _tree_digest(tree: Any) -> str:
+    """SHA-256 of the JSON part of a state, in a canonical form (sorted keys, no spaces)."""
+    canonical = json.dumps(tree, sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+
+
 def load_checkpoint(path: Path) -> dict[str, Any]:
-    """Read a checkpoint folder written by :func:`save_checkpoint`."""
-    document = read_json(path / STATE_FILE)
-    if document.get("format") != FORMAT_VERSION:
-        raise ValueError(f"{path}: unsupported checkpoint format {document.get('format')!r}")
-    with np.load(path / ARRAYS_FILE, allow_pickle=False) as archive:
-        arrays = {name: archive[name] for name in archive.files}
-    return join_state(document["state"], arrays)
+    """Read and verify a checkpoint folder written by :func:`save_checkpoint`.
+
+    Raises :class:`CorruptCheckpoint`, naming the file, when a file is missing or unreadable or
+    when an array's shape, dtype or checksum, or the rest of the state, is not what was saved.
+    """
+    document = _read_state_document(path / STATE_FILE)
+    arrays = _read_arrays(path / ARRAYS_FILE)
+    if document["format"] >= 2:
+        _verify(path, document, arrays)
+    try:
+        return cast("dict[str, Any]", join_state(document["state"], arrays))
+    except KeyError as missing:
+        raise CorruptCheckpoint(
+            f"{path / ARRAYS_FILE} lacks the array {missing} that {STATE_FILE} refers to"
+        ) from None
+
+
+def _read_state_document(file: Path) -> dict[str, Any]:
+    try:
+        document = read_json(file)
+    except (OSError, ValueError) as error:
+        raise CorruptCheckpoint(f"cannot read {file}: {error}") from None
+    if not isinstance(document, dict) or "state" not in document:
+        raise CorruptCheckpoint(f"{file} is not a checkpoint's state (no 'state' key)")
+    if document.get("format") not in _READABLE_FORMATS:
+        raise CorruptCheckpoint(
+            f"{file}: unsupported checkpoint format {document.get('format')!r}; this version "
+            f"of populace reads formats {list(_READABLE_FORMATS)}"
+        )
+    return document
+
+
+def _read_arrays(file: Path) -> dict[str, np.ndarray]:
+    try:
+        with np.load(file, allow_pickle=False) as archive:
+            return {name: archive[name] for name in archive.files}
+    except Exception as error:  # noqa: BLE001 - a damaged zip fails in many ways; all mean this
+        reason = f"{type(error).__name__}: {error}"
+        raise CorruptCheckpoint(f"cannot read {file}: {reason}") from None
+
+
+def _verify(path: Path, document: dict[str, Any], arrays: dict[str, np.ndarray]) -> None:
+    """Compare what was loaded with the records ``state.json`` keeps (error: the file named)."""
+    records = document.get("arrays")
+    if not isinstance(records, dict) or document.get("state_sha256") != _tree_digest(
+            document["state"]):
+        raise CorruptCheckpoint(
+            f"{path / STATE_FILE} does not match its checksum (edited or damaged)")
+    if set(records) != set(arrays):
+        raise CorruptCheckpoint(
+            f"{path / ARRAYS_FILE} holds arrays {sorted(arrays)}, but {STATE_FILE} records "
+            f"{sorted(records)}"
+        )
+    for name, record in records.items():
+        found = _array_record(arrays[name])
+        for key in ("shape", "dtype"):
+            if found[key] != record.get(key):
+                raise CorruptCheckpoint(
+                    f"{path / ARRAYS_FILE}: array {name!r} has {key} {found[key]}, but was "
+                    f"saved with {record.get(key)}"
+                )
+        if found["sha256"] != record.get("sha256"):
+            raise CorruptCheckpoint(
+                f"{path / ARRAYS_FILE}: array {name!r} does not match its checksum (damaged "
+                "or edited)"
+            )
 
 
 def checkpoint_rounds(folder: Path) -> dict[int, Path]:
@@ -243,6 +341,25 @@ class RunFolder:
         round_ = max(found)
         return round_, found[round_]
 
+    def latest_intact(self) -> tuple[Path, dict[str, Any]] | None:
+        """The newest checkpoint that loads and verifies, with its state (None: there is no
+        checkpoint). Each corrupt newer one is skipped with a one-line notice naming its file;
+        when every checkpoint is corrupt, :class:`CorruptCheckpoint` lists them all."""
+        found = checkpoint_rounds(self.checkpoint_dir)
+        problems = []
+        for round_ in sorted(found, reverse=True):
+            try:
+                state = load_checkpoint(found[round_])
+            except CorruptCheckpoint as problem:
+                problems.append(str(problem))
+                logger.warning("populace: skipping a corrupt checkpoint: %s", problem)
+                continue
+            return found[round_], state
+        if problems:
+            raise CorruptCheckpoint(
+                f"no intact checkpoint in {self.checkpoint_dir}: " + "; ".join(problems))
+        return None
+
     def save(self, round_: int, state: dict[str, Any]) -> Path:
         path = save_checkpoint(self.checkpoint_dir, round_, state)
         self._prune()
@@ -281,8 +398,8 @@ def open_run_folder(
 
 # --------------------------------------------------------------------------- config.json
 def run_config(
-    core: Any, controllers: list[Any], *, fixed_groups: tuple[str, ...], seed: int | None,
-    unit: str, budget: int, window: int, checkpoint_every: int | None,
+    core: PopulationCore, controllers: list[Controller], *, fixed_groups: tuple[str, ...],
+    seed: int | None, unit: str, budget: int, window: int, checkpoint_every: int | None,
 ) -> dict[str, Any]:
     """What ``config.json`` records about a run (JSON-able).
 
@@ -291,7 +408,7 @@ def run_config(
     """
     from populace import __version__
 
-    return to_json({
+    config: dict[str, Any] = to_json({
         "format": FORMAT_VERSION,
         "populace": __version__,
         "env": {
@@ -311,6 +428,7 @@ def run_config(
         unit: budget,
         "checkpoint_every": checkpoint_every,
     })
+    return config
 
 
 def _qualified_name(cls: type) -> str:

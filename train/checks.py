@@ -3,16 +3,18 @@
 
 from __future__ import annotations
 
-from typing import Any
+from pathlib import Path
 
 from populace.envs.validation import check_int
 
 
 def check_arguments(
-    unit: str, budget: Any, seed: Any, window: Any, checkpoint_every: Any, out_dir: Any,
-    resume: Any, overwrite: Any, keep_checkpoints: Any, progress: Any,
+    unit: str, budget: int, seed: int | None, window: int, checkpoint_every: int | None,
+    out_dir: str | Path | None, resume: bool, overwrite: bool, keep_checkpoints: int | None,
+    progress: bool | None,
 ) -> None:
-    """Reject bad values of :func:`~populace.train.train`'s arguments, naming the argument."""
+    """Reject bad values of :func:`~populace.train.train`'s arguments, naming the argument
+    (the annotations say what ``train`` declares; the checks hold whatever a caller passes)."""
     check_int("rounds" if unit == "rounds" else "episodes", budget, minimum=1)
     check_int("window", window, minimum=1)
     if seed is not None:
@@ -37,3 +39,12 @@ def check_arguments(
     if resume and overwrite:
         raise ValueError("resume=True and overwrite=True contradict each other; choose one")
 
+
+
+def check_window_fits(unit: str, budget: int, window: int) -> None:
+    """Refuse a budget shorter than one window: such a run would record no metrics row."""
+    if window > budget:
+        raise ValueError(
+            f"window={window} is longer than the budget {unit}={budget}: no metrics row would "
+            f"be recorded; pass window <= {budget} or a larger budget"
+        )

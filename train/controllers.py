@@ -16,11 +16,18 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
-from populace.agents.base import MultiGroupLearner, Transition
+from populace.agents.base import (
+    GroupLearner,
+    GroupsLearner,
+    LearnerSpec,
+    MultiGroupLearner,
+    Transition,
+)
 from populace.envs.core import PopulationCore, Step
 from populace.envs.metrics import PlayedPolicies
+from populace.envs.policies import LearnedPolicy, PolicyFn
 
 Arrays = dict[str, Any]
 LEARNER_METHODS = ("act", "update", "policy", "state_dict", "load_state_dict", "config")
@@ -30,20 +37,30 @@ LEARNER_METHODS = ("act", "update", "policy", "state_dict", "load_state_dict", "
 class Controller:
     """One learner and the groups it controls."""
 
-    learner: Any
+    learner: GroupLearner | GroupsLearner
     groups: tuple[str, ...]
     multi: bool  # True: the learner speaks in dicts keyed by group
 
+    @property
+    def for_groups(self) -> GroupsLearner:
+        """The learner, as the multi-group learner it is when :attr:`multi`."""
+        return cast(GroupsLearner, self.learner)
+
+    @property
+    def for_group(self) -> GroupLearner:
+        """The learner, as the one-group learner it is unless :attr:`multi`."""
+        return cast(GroupLearner, self.learner)
+
     def act(self, observations: Arrays) -> Arrays:
         if self.multi:
-            actions = self.learner.act({g: observations[g] for g in self.groups})
+            actions = self.for_groups.act({g: observations[g] for g in self.groups})
             missing = sorted(set(self.groups) - set(actions))
             if missing:
                 learner = type(self.learner).__name__
                 raise ValueError(f"{learner}.act() gave no actions for groups {missing}")
             return {g: actions[g] for g in self.groups}
         (group,) = self.groups
-        return {group: self.learner.act(observations[group])}
+        return {group: self.for_group.act(observations[group])}
 
     def update(
         self, core: PopulationCore, observations: Arrays, actions: Arrays, step: Step
@@ -64,16 +81,17 @@ class Controller:
             for g in self.groups
         }
         if self.multi:
-            self.learner.update(transitions)
+            self.for_groups.update(transitions)
         else:
-            self.learner.update(transitions[self.groups[0]])
+            self.for_group.update(transitions[self.groups[0]])
 
-    def policies(self) -> dict[str, Any]:
-        policy = self.learner.policy()
-        return dict(policy) if self.multi else {self.groups[0]: policy}
+    def policies(self) -> dict[str, LearnedPolicy]:
+        if self.multi:
+            return dict(self.for_groups.policy())
+        return {self.groups[0]: self.for_group.policy()}
 
 
-def controllers_for(core: PopulationCore, learner: Any) -> list[Controller]:
+def controllers_for(core: PopulationCore, learner: LearnerSpec) -> list[Controller]:
     """Sort ``learner`` (one, multi-group, or a dict by group) into controllers, checked."""
     name = core.metadata["name"]
     if isinstance(learner, Mapping):
@@ -103,7 +121,7 @@ def controllers_for(core: PopulationCore, learner: Any) -> list[Controller]:
     return controllers
 
 
-def _groups_of(core: PopulationCore, learner: Any) -> tuple[str, ...]:
+def _groups_of(core: PopulationCore, learner: object) -> tuple[str, ...]:
     if isinstance(learner, MultiGroupLearner):
         return learner.groups
     group = getattr(learner, "group", None)
@@ -117,7 +135,7 @@ def _groups_of(core: PopulationCore, learner: Any) -> tuple[str, ...]:
     return (core.groups[0].name,)
 
 
-def _check_methods(learner: Any) -> None:
+def _check_methods(learner: object) -> None:
     missing = [m for m in LEARNER_METHODS if not callable(getattr(learner, m, None))]
     if missing:
         raise TypeError(
@@ -126,7 +144,7 @@ def _check_methods(learner: Any) -> None:
         )
 
 
-def _check_fit(core: PopulationCore, learner: Any, group_name: str, game: str) -> None:
+def _check_fit(core: PopulationCore, learner: object, group_name: str, game: str) -> None:
     """A single-group learner must be sized for its group and share its action space."""
     if isinstance(learner, MultiGroupLearner):
         return  # it sizes itself from the game
@@ -145,12 +163,13 @@ def _check_fit(core: PopulationCore, learner: Any, group_name: str, game: str) -
         )
 
 
-def learned_policies(controllers: list[Controller]) -> dict[str, Any]:
+def learned_policies(controllers: list[Controller]) -> dict[str, LearnedPolicy]:
     """The learners' current policies by group."""
     return {g: p for c in controllers for g, p in c.policies().items()}
 
 
-def played_policies(controllers: list[Controller], fixed: Mapping[str, Any]) -> PlayedPolicies:
+def played_policies(controllers: list[Controller], fixed: Mapping[str, PolicyFn]
+                    ) -> PlayedPolicies:
     """Every group's policy for the game's metrics: the learners' ``policy()`` and the fixed
     groups' policies, with the object that acts for each group as its player."""
     players = {g: c.learner for c in controllers for g in c.groups}

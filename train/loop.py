@@ -30,16 +30,32 @@ here and from :mod:`populace.train`.
 from __future__ import annotations
 
 import sys
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
+from populace.agents.base import LearnerSpec
 from populace.envs.faces import unwrap_core
 from populace.envs.focal import FocalEnv
-from populace.envs.policies import OtherGroups, role_policies_for
+from populace.envs.policies import OtherGroups, PolicySpec, role_policies_for
 from populace.jsonable import to_json
-from populace.train.callbacks import CSVLogger, as_callbacks, call_hook, write_metrics_csv
-from populace.train.checkpoint import RunFolder, load_checkpoint, open_run_folder, run_config
-from populace.train.checks import check_arguments
+from populace.train.callbacks import (
+    CallbackSpec,
+    CSVLogger,
+    Hooks,
+    as_callbacks,
+    call_hook,
+    write_metrics_csv,
+)
+from populace.train.checkpoint import (
+    STATE_FILE,
+    CorruptCheckpoint,
+    RunFolder,
+    logger,
+    open_run_folder,
+    run_config,
+)
+from populace.train.checks import check_arguments, check_window_fits
 from populace.train.controllers import controllers_for
 from populace.train.progress import ProgressBar
 from populace.train.results import History, RunContext, TrainResult
@@ -49,15 +65,15 @@ RESUME_KEYS = ("env", "learners", "fixed_groups", "seed", "unit", "window")  # m
 
 
 def train(
-    env: Any,
-    learner: Any,
+    env: object,
+    learner: LearnerSpec,
     rounds: int | None = None,
     *,
     episodes: int | None = None,
-    role_policies: dict[str, Any] | None = None,
+    role_policies: Mapping[str, PolicySpec] | None = None,
     seed: int | None = 0,
     window: int = 250,
-    callbacks: Any = None,
+    callbacks: CallbackSpec | Iterable[CallbackSpec] | None = None,
     out_dir: str | Path | None = None,
     checkpoint_every: int | None = None,
     resume: bool = False,
@@ -82,8 +98,8 @@ def train(
             as the faces take them; a group left out plays the game's default policy (a face
             passed as ``env`` lends its own role policies).
         seed: seed of the core's first reset.
-        window: rounds (or episodes) per metrics row; a trailing partial window is not
-            recorded.
+        window: rounds (or episodes) per metrics row, at most the budget (a shorter budget
+            is refused: it would record nothing); a trailing partial window is not recorded.
         callbacks: hooks (see :mod:`populace.train.callbacks`).
         out_dir: run folder for ``config.json``, ``metrics.csv`` and ``checkpoints/``. A final
             checkpoint is always written there, so a finished run can be extended.
@@ -108,6 +124,7 @@ def train(
         )
     core = unwrap_core(env)
     controllers = controllers_for(core, learner)
+    check_window_fits(unit, budget, window)  # after the game and learners are known good
     learned = tuple(g for c in controllers for g in c.groups)
     if role_policies is None:
         role_policies = _face_role_policies(env, learned)
@@ -145,13 +162,16 @@ def train(
     return result
 
 
-def _budget(rounds: int | None, episodes: int | None) -> tuple[str, Any]:
+def _budget(rounds: int | None, episodes: int | None) -> tuple[str, int]:
     if (rounds is None) == (episodes is None):
         raise ValueError("give train() a budget of rounds= or of episodes= (exactly one)")
-    return ("rounds", rounds) if episodes is None else ("episodes", episodes)
+    if episodes is None:
+        assert rounds is not None
+        return "rounds", rounds
+    return "episodes", episodes
 
 
-def _face_role_policies(env: Any, learned: tuple[str, ...]) -> dict[str, Any] | None:
+def _face_role_policies(env: object, learned: tuple[str, ...]) -> dict[str, PolicySpec] | None:
     """The fixed policies a face was built with, for the groups no learner controls."""
     fixed = getattr(getattr(env, "other_groups", None), "policies", None)
     if not fixed:
@@ -162,13 +182,18 @@ def _face_role_policies(env: Any, learned: tuple[str, ...]) -> dict[str, Any] | 
 def _start_or_resume(
     runner: Runner, folder: RunFolder | None, seed: int | None, budget: int
 ) -> None:
-    """Continue from the newest checkpoint in ``folder`` if there is one, else start afresh."""
-    latest = folder.latest() if folder is not None else None
+    """Continue from the newest intact checkpoint in ``folder`` if there is one, else start
+    afresh (saying so when a resume was asked for)."""
+    latest = folder.latest_intact() if folder is not None else None
     if latest is None:
+        if folder is not None:
+            logger.warning("populace: no checkpoint in %s; starting afresh", folder.path)
         runner.start(seed)
         return
-    _, path = latest
-    state = load_checkpoint(path)
+    path, state = latest
+    missing = [key for key in ("core", "learners", "loop") if key not in state]
+    if missing:
+        raise CorruptCheckpoint(f"{path / STATE_FILE} lacks the keys {missing} of a run's state")
     played = int(state["loop"]["round" if runner.unit == "rounds" else "episodes"])
     if played > budget:
         raise ValueError(
@@ -178,7 +203,7 @@ def _start_or_resume(
     runner.restore(state, seed)
 
 
-def _progress_bar(progress: bool | None, hooks: list[Any]) -> ProgressBar | None:
+def _progress_bar(progress: bool | None, hooks: list[Hooks]) -> ProgressBar | None:
     """The bar to tick every round: one the caller passed, or one made from ``progress``."""
     for hook in hooks:
         if isinstance(hook, ProgressBar):

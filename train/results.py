@@ -11,11 +11,12 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 
 from populace.envs.core import PopulationCore
+from populace.envs.policies import LearnedPolicy
 
 
 @dataclass(frozen=True)
@@ -66,7 +67,7 @@ class History:
     def __getattr__(self, name: str) -> np.ndarray:
         columns = self.__dict__.get("_columns", {})
         if name in columns:
-            return columns[name]
+            return cast(np.ndarray, columns[name])
         raise AttributeError(name)
 
     def column(self, name: str) -> np.ndarray:
@@ -80,7 +81,7 @@ class History:
         values = self.column(name)
         if len(values) == 0:
             raise ValueError("the history is empty: no metrics window was completed")
-        return values[-1].item()
+        return cast("int | float", values[-1].item())
 
     def as_rows(self) -> list[MetricsRow]:
         return [
@@ -135,14 +136,14 @@ class TrainResult:
     rounds: int  # rounds played in total (fewer than asked if stopped early)
     episodes: int  # episodes completed in total
     history: History
-    policies: dict[str, Any]  # each learned group's learner.policy() at the end
+    policies: dict[str, LearnedPolicy]  # each learned group's learner.policy() at the end
     timings: Timings
     run_dir: Path | None
     stopped_early: bool
     fixed_groups: tuple[str, ...] = field(default=())  # groups that followed fixed policies
 
     @property
-    def policy(self) -> Any:
+    def policy(self) -> LearnedPolicy:
         """The policy of the one learned group (a ValueError if there are several)."""
         if len(self.policies) != 1:
             raise ValueError(f"several groups learned {sorted(self.policies)}; use .policies")

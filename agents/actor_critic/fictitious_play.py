@@ -22,14 +22,16 @@ How we read it (*ours* where MJM leave it open):
   overrides it).
 * **Inputs.** ``"offset"``: the networks see ``z = x − m̂`` (needs as many numbers in m̄ as
   in x); ``"joint"``: they see ``z = [x, m̂]``.
-* **Actor.** A Gaussian policy ``u ~ N(μ(z), s²I)`` with a fixed standard deviation s
-  (``action_std``; MJM's Gaussian output has variance 0.1, our default). ``"linear"``:
-  ``μ(z) = Wz + b``, which holds the exact best response of linear-quadratic games and makes
-  :meth:`~ActorCriticFictitiousPlay.policy` a linear policy the game can score (gain and
-  offset); ``"mlp"``: a small tanh network (MJM used two-layer networks), for games whose
-  best response is not linear.
-* **Critic.** ``"quadratic"``: V(z) linear in every monomial of z of degree 1 and 2 (the
-  value of a linear-quadratic problem); ``"mlp"``: a tanh network. Semi-gradient TD(0).
+* **Actor** (:mod:`.actors`). A Gaussian policy ``u ~ N(μ(z), s²I)`` with a fixed standard
+  deviation s (``action_std``; MJM's Gaussian output has variance 0.1, our default).
+  ``LinearGaussian`` (``actor="linear"``): ``μ(z) = Wz + b``, which holds the exact best
+  response of linear-quadratic games and makes :meth:`~ActorCriticFictitiousPlay.policy` a
+  linear policy the game can score (gain and offset); ``MLPGaussian`` (``actor="mlp"``): a
+  small tanh network (MJM used two-layer networks), for games whose best response is not
+  linear.
+* **Critic** (:mod:`.critics`). ``QuadraticCritic``: V(z) linear in every monomial of z of
+  degree 1 and 2 (the value of a linear-quadratic problem); ``MLPCritic``: a tanh network.
+  Semi-gradient TD(0).
 * **Criterion.** ``discount=1`` (default) is the average-reward (ergodic) criterion: δ =
   r − ρ + V(z') − V(z), with the average reward ρ tracked alongside the critic; ``discount=γ <
   1`` is discounted TD, δ = r + γV(z') − V(z). A termination cuts the bootstrap; a truncation
@@ -43,7 +45,7 @@ How we read it (*ours* where MJM leave it open):
   (∇ log π includes it); it starts at ``action_std``. A mixed equilibrium, where the
   population must spread over the plane, needs it: with a fixed s the spread of play is
   whatever s is.
-* **Mixture actor** (ours, ``components=K`` ≥ 2). The actor's trunk (linear or MLP, as
+* **Mixture actor** (ours, ``Mixture``; ``components=K`` ≥ 2). The actor's trunk (linear or MLP, as
   ``actor`` says) gives K means and K weight logits, and an agent draws a component, then a
   Gaussian around its mean (:class:`~populace.agents.actor_critic.mixture.GaussianMixture`; one σ
   per component and coordinate, learned with ``learn_std``); the policy gradient uses the
@@ -78,21 +80,27 @@ How we read it (*ours* where MJM leave it open):
   running mean of z, and b' moves by W·Δc whenever c moves, so play is unchanged: only the
   geometry of the steps is. The critic sees z − c too. Off by default: on ``mf_lqr_v0`` it
   made the population's mean oscillate (the belief's default schedule already centres z).
-* **Multi-step advantage** (ours, ``advantage="gae"``). MJM's actor-critic is one-step
-  (TD(0)): the actor's advantage is δ_t. With ``advantage="gae"`` the learner instead keeps
-  the episode's rounds, every agent's at once as arrays of shape (T, N, ·), and when the
-  episode ends (termination or truncation) computes the generalised advantage estimate
+* **Multi-step advantage** (ours, ``GAE``, ``advantage="gae"``; :mod:`.advantage`). MJM's
+  actor-critic is one-step (TD(0)): the actor's advantage is δ_t. With ``advantage="gae"`` the
+  learner instead keeps the episode's rounds, every agent's at once as arrays of shape (T, N, ·),
+  and when the episode ends (termination or truncation) computes the generalised advantage estimate
   ``A_t = Σ_k (γλ)^k δ_{t+k}`` (Schulman et al., *High-dimensional continuous control using
-  generalized advantage estimation*, ICLR 2016) from the TD errors of the critic it had
-  during the episode; λ = ``gae_lambda``, and λ = 1 is the Monte-Carlo return with V as
-  baseline. One actor step (A·∇log π) and one critic step (towards the λ-return V + A) then
-  use all T·N samples; the belief moves once per episode. Credit then reaches an action from
-  every later reward of the episode, not only through the critic's slope at the next state;
-  the episodes must end (every game here has a horizon), and ``batch_rounds`` is unused.
-* **Batches.** Every ``batch_rounds`` rounds the stored transitions of all agents make one
-  critic step, one actor step and one belief step (1: a step per round, as the paper's online
-  updates); the belief then moves towards the statistic each agent saw, averaged over the
-  batch's rounds. The iteration count n of all three schedules counts these steps.
+  generalized advantage estimation*, ICLR 2016) from the TD errors of the critic it had during the
+  episode; λ = ``gae_lambda``, and λ = 1 is the Monte-Carlo return with V as baseline. One actor
+  step (A·∇log π) and one critic step (towards the λ-return V + A) then use all T·N samples; the
+  belief moves once per episode. Credit then reaches an action from every later reward of the
+  episode, not only through the critic's slope at the next state; the episodes must end (every game
+  here has a horizon), and ``batch_rounds`` is no option.
+* **Batches** (``TD``, MJM's advantage). Every ``batch_rounds`` rounds the stored transitions of all
+  agents make one critic step, one actor step and one belief step (1: a step per round, as the
+  paper's online updates); the belief then moves towards the statistic each agent saw, averaged over
+  the batch's rounds. The iteration count n of all three schedules counts these steps.
+
+The options are one frozen :class:`~populace.agents.actor_critic.config.ActorCriticConfig`
+(CleanRL's ``Args``, with the actor, critic and advantage as swappable pieces that carry their
+own options), or the flat keywords of ``make_learner("ac_fp", core, **keywords)`` mapped onto
+it: an option none of the chosen pieces has (``output_scale`` with a mixture actor and a
+quadratic critic, ``batch_rounds`` with ``advantage="gae"``) is an error naming it.
 
 Everything runs in float64 on the CPU; networks start from torch's initialisation under a seed
 drawn from the learner's generator, and exploration noise comes from that generator, so one
@@ -106,16 +114,26 @@ beliefs, ρ, counters, the pending batch) is saved as arrays and JSON, without p
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
-from typing import Any
+from dataclasses import dataclass, replace
+from typing import Any, cast
 
 import numpy as np
 import torch as th
 from gymnasium import spaces
 from torch import nn
 
-from populace.agents.actor_critic.mixture import GaussianMixture
-from populace.agents.actor_critic.networks import build_actor, build_critic, start_small
+from populace.agents.actor_critic.actors import Actor
+from populace.agents.actor_critic.advantage import generalized_advantages
+from populace.agents.actor_critic.config import (
+    ACTORS,
+    ADVANTAGES,
+    CRITICS,
+    DEFAULT_STD,
+    INPUTS,
+    KEYWORDS,
+    OPTIMIZERS,
+    ActorCriticConfig,
+)
 from populace.agents.base import Learner, Transition, checkpoint_array, pick_group
 from populace.agents.torch_state import (
     load_module_arrays,
@@ -123,19 +141,14 @@ from populace.agents.torch_state import (
     module_arrays,
     optimizer_arrays,
 )
-from populace.envs.validation import check_choice, check_int, check_number
+from populace.envs.policies import ActionFunction, LearnedPolicy, LinearRule, PlayedByLearner
+from populace.envs.validation import check_int
 
-INPUTS = ("offset", "joint")
-ACTORS = ("linear", "mlp")
-CRITICS = ("quadratic", "mlp")
-OPTIMIZERS = ("adam", "sgd")
-ADVANTAGES = ("td", "gae")
-DEFAULT_STD = float(np.sqrt(0.1))  # MJM: "a Gaussian output with variance 0.1"
 BATCH_PARTS = 6  # z, unclipped actions, rewards, z', 1 − terminated, the statistic seen
 STREAM = 0xAC0F  # spawn key of the learner's generator (see __init__)
 
-__all__ = ["ACTORS", "ADVANTAGES", "CRITICS", "INPUTS", "OPTIMIZERS",
-           "ActorCriticFictitiousPlay", "generalized_advantages",
+__all__ = ["ACTORS", "ADVANTAGES", "CRITICS", "DEFAULT_STD", "INPUTS", "OPTIMIZERS",
+           "ActorCriticConfig", "ActorCriticFictitiousPlay", "generalized_advantages",
            "step_size"]
 
 
@@ -145,23 +158,7 @@ def step_size(rate: float, n: int, horizon: float, decay: float) -> float:
     >>> step_size(0.1, 0, 100, 1.0), step_size(0.1, 100, 100, 1.0)
     (0.1, 0.05)
     """
-    return rate / (1.0 + n / horizon) ** decay
-
-
-def generalized_advantages(deltas: np.ndarray, decay: float) -> np.ndarray:
-    """``A_t = Σ_{k ≥ 0} decay^k δ_{t+k}`` to the end of the episode, for TD errors ``δ`` of
-    shape ``(T, ...)`` (time first; every other axis, such as the agents, is kept as it is).
-    ``decay`` = γλ: λ = 0 gives δ itself, λ = 1 the Monte-Carlo return minus the value.
-
-    >>> generalized_advantages(np.array([[1.0], [2.0], [4.0]]), 0.5).ravel().tolist()
-    [3.0, 4.0, 4.0]
-    """
-    advantages = np.empty_like(deltas)
-    running = np.zeros_like(deltas[0])
-    for t in range(len(deltas) - 1, -1, -1):
-        running = deltas[t] + decay * running
-        advantages[t] = running
-    return advantages
+    return cast(float, rate / (1.0 + n / horizon) ** decay)
 
 
 @dataclass
@@ -170,54 +167,67 @@ class _Acted:
 
     observations: np.ndarray
     inputs: np.ndarray  # z of every agent
-    samples: np.ndarray  # unclipped Gaussian draws
+    samples: np.ndarray  # unclipped draws
     played: np.ndarray  # what the game was given (clipped, in the space's dtype)
 
 
 class ActorCriticFictitiousPlay(Learner):
     """MJM's actor-critic fictitious play for one group, vectorized over its agents.
 
-    See the module docstring for the algorithm and what is ours.
+    See the module docstring for the algorithm and what is ours. The options are an
+    :class:`~populace.agents.actor_critic.config.ActorCriticConfig` (``settings=``), or the
+    flat keywords below, which map onto one (a keyword that none of the chosen pieces takes,
+    such as ``output_scale`` with a mixture actor and a quadratic critic or ``batch_rounds``
+    with ``advantage="gae"``, is an error naming it). A keyword left out, or None, takes the
+    config's default (in brackets).
 
     Args:
         n_agents: number of agents controlled (≥ 1).
         action_space: ``Box`` with one axis (each agent's action vector).
         observation_space: ``Box`` with one axis: ``[own state, observed mean-field statistic]``.
-        state_size: how many leading observation entries are the agent's own state (default:
-            half of the observation).
-        inputs: ``"offset"`` (z = x − m̂) or ``"joint"`` (z = [x, m̂]); default offset when x
-            and m̄ have the same size.
-        actor: ``"linear"`` or ``"mlp"``. critic: ``"quadratic"`` or ``"mlp"``.
-        hidden: widths of the hidden layers of the MLPs.
+        settings: every option as one config (then no keyword below).
+        state_size: how many leading observation entries are the agent's own state [half of
+            the observation; from a game, its ``own_state_size``].
+        inputs: ``"offset"`` (z = x − m̂) or ``"joint"`` (z = [x, m̂]) [offset when x and m̄
+            have the same size].
+        actor: ``"linear"`` or ``"mlp"``: the Gaussian's mean, or a mixture's trunk
+            ["linear"]. components: 1 for MJM's Gaussian actor, K ≥ 2 for a mixture of K
+            Gaussians (module docstring, Mixture actor) [1].
+        critic: ``"quadratic"`` or ``"mlp"`` ["quadratic"].
+        advantage: ``"td"`` (MJM: the TD error δ, a step every ``batch_rounds`` rounds) or
+            ``"gae"`` (a step at every episode end; module docstring, Multi-step advantage)
+            ["td"].
+        hidden: widths of the hidden layers of the MLP actor (or trunk) and MLP critic
+            [(32, 32)].
+        init_scale: standard deviation of the initial weights of the linear actor (or trunk)
+            [0.01].
+        output_scale: standard deviation of the initial output-layer weights of the MLP
+            Gaussian actor and the MLP critic (module docstring, Small start) [None: torch's
+            initialisation].
+        batch_rounds: rounds per step with ``advantage="td"`` [5].
+        gae_lambda: λ in [0, 1] of ``advantage="gae"`` [0.95].
         action_std: exploration standard deviation s > 0 of every action coordinate (the
-            starting value when ``learn_std``).
-        learn_std: learn s by the policy gradient (module docstring, Learned spread).
-        components: 1 (default) for MJM's Gaussian actor; K ≥ 2 for a mixture of K
-            Gaussians whose means and weights come from the ``actor`` trunk (module
-            docstring, Mixture actor).
-        discount: γ in (0, 1]; 1 is the average-reward criterion.
+            starting value when ``learn_std``) [√0.1].
+        learn_std: learn s by the policy gradient (module docstring, Learned spread) [False].
+        discount: γ in (0, 1]; 1 is the average-reward criterion [1].
         actor_rate, critic_rate, average_rate, belief_rate: initial step sizes of the actor
-            (α), the critic, the average-reward estimate ρ and the belief (β).
+            (α), the critic, the average-reward estimate ρ and the belief (β) [0.02, 0.02,
+            0.01, 0.1].
         actor_decay, critic_decay, belief_decay: exponents of the schedules
             ``rate/(1 + n/horizon)^decay``; ``belief_decay`` must exceed ``actor_decay``
-            (β/α → 0), and the critic's must not exceed the actor's (critic the faster).
-        horizon: updates n over which the actor's, critic's and ρ's steps start to decay (> 0).
-        belief_horizon: the same for the belief's steps (> 0).
-        optimizer: ``"adam"`` (MJM) or ``"sgd"`` for the actor and the critic.
-        batch_rounds: rounds per actor/critic step (≥ 1; with ``advantage="td"``).
-        advantage: ``"td"`` (MJM: the TD error δ, a step every ``batch_rounds`` rounds) or
-            ``"gae"`` (a step at every episode end; module docstring, Multi-step advantage).
-        gae_lambda: λ in [0, 1] of ``advantage="gae"``.
-        init_scale: standard deviation of the linear actor's initial weights (≥ 0).
-        output_scale: standard deviation of the initial output-layer weights of the MLP
-            actor and critic (≥ 0; module docstring, Small start), or None (default) for
-            torch's initialisation.
+            (β/α → 0), and the critic's must not exceed the actor's [0.6, 0.5, 0.9].
+        horizon: updates n over which the actor's, critic's and ρ's steps start to decay
+            [1000]. belief_horizon: the same for the belief's steps [10].
+        optimizer: ``"adam"`` (MJM) or ``"sgd"`` for the actor and the critic ["adam"].
         normalize_rate: rate in (0, 1] of the running mean of the inputs (module docstring,
-            Centering), or None (default) for no centering.
-        initial_belief: the belief every agent starts with (default: its first observation).
+            Centering) [None: no centering].
+        initial_belief: the belief every agent starts with [its first observation].
         seed: seeds the weights and the exploration noise.
 
     Attributes:
+        settings: the config, with ``state_size`` and ``inputs`` filled in.
+        actor: the built :class:`~populace.agents.actor_critic.actors.Actor` (its torch
+            module is ``actor.network``). critic: the critic's torch module.
         belief: m̂, ``(n_agents, field_size)`` (None before the first observation).
         average: ρ, the average reward per agent and round (average-reward criterion).
         n: actor/critic updates so far (the clock of α and β).
@@ -239,34 +249,38 @@ class ActorCriticFictitiousPlay(Learner):
         action_space: spaces.Space,
         observation_space: spaces.Space,
         *,
+        settings: ActorCriticConfig | None = None,
         state_size: int | None = None,
         inputs: str | None = None,
-        actor: str = "linear",
-        critic: str = "quadratic",
-        hidden: Sequence[int] = (32, 32),
-        action_std: float = DEFAULT_STD,
-        learn_std: bool = False,
-        components: int = 1,
-        discount: float = 1.0,
-        actor_rate: float = 0.02,
-        critic_rate: float = 0.02,
-        average_rate: float = 0.01,
-        belief_rate: float = 0.1,
-        actor_decay: float = 0.6,
-        critic_decay: float = 0.5,
-        belief_decay: float = 0.9,
-        horizon: float = 1000.0,
-        belief_horizon: float = 10.0,
-        optimizer: str = "adam",
-        batch_rounds: int = 5,
-        advantage: str = "td",
-        gae_lambda: float = 0.95,
-        init_scale: float = 0.01,
+        actor: str | None = None,
+        components: int | None = None,
+        critic: str | None = None,
+        advantage: str | None = None,
+        hidden: Sequence[int] | None = None,
+        init_scale: float | None = None,
         output_scale: float | None = None,
+        batch_rounds: int | None = None,
+        gae_lambda: float | None = None,
+        action_std: float | None = None,
+        learn_std: bool | None = None,
+        discount: float | None = None,
+        actor_rate: float | None = None,
+        critic_rate: float | None = None,
+        average_rate: float | None = None,
+        belief_rate: float | None = None,
+        actor_decay: float | None = None,
+        critic_decay: float | None = None,
+        belief_decay: float | None = None,
+        horizon: float | None = None,
+        belief_horizon: float | None = None,
+        optimizer: str | None = None,
         normalize_rate: float | None = None,
         initial_belief: Sequence[float] | None = None,
         seed: int | None = None,
     ) -> None:
+        # the flat keywords, exactly those of ActorCriticConfig.from_keywords
+        given = {name: value for name, value in locals().items()
+                 if name in KEYWORDS and value is not None}
         n_agents = check_int("n_agents", n_agents, minimum=1)
         action_dim = _vector_box("action_space", action_space)
         observation_dim = _vector_box("observation_space", observation_space)
@@ -276,51 +290,18 @@ class ActorCriticFictitiousPlay(Learner):
         self.rng = np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(STREAM,)))
         self.observation_space = observation_space
         self.action_dim, self.observation_dim = action_dim, observation_dim
-        self.state_size = _state_size(state_size, observation_dim)
+        self.settings = self._bind(_settings(settings, given))
+        self.state_size = cast(int, self.settings.state_size)
         self.field_size = observation_dim - self.state_size
-        self.inputs = _inputs(inputs, self.state_size, self.field_size)
-        self.actor_kind = check_choice("actor", actor, ACTORS)
-        self.critic_kind = check_choice("critic", critic, CRITICS)
-        self.hidden = [check_int(f"hidden[{i}]", w, minimum=1) for i, w in enumerate(hidden)]
-        self.action_std = check_number("action_std", action_std, low=0.0, low_open=True)
-        if not isinstance(learn_std, bool | np.bool_):
-            raise TypeError(f"learn_std must be a bool, got {type(learn_std).__name__} "
-                            f"{learn_std!r}")
-        self.learn_std = bool(learn_std)
-        self.components = check_int("components", components, minimum=1)
-        self.discount = check_number("discount", discount, low=0.0, high=1.0, low_open=True)
-        self.rates = {
-            name: check_number(name, value, low=0.0, low_open=True)
-            for name, value in (("actor_rate", actor_rate), ("critic_rate", critic_rate),
-                                ("average_rate", average_rate), ("belief_rate", belief_rate))
-        }
-        if self.rates["belief_rate"] > 1.0:
-            raise ValueError(f"belief_rate must be in (0, 1], got {belief_rate!r}")
-        self.decays = _decays(actor_decay, critic_decay, belief_decay)
-        self.horizon = check_number("horizon", horizon, low=0.0, low_open=True)
-        self.belief_horizon = check_number("belief_horizon", belief_horizon, low=0.0,
-                                           low_open=True)
-        self.optimizer_name = check_choice("optimizer", optimizer, OPTIMIZERS)
-        self.batch_rounds = check_int("batch_rounds", batch_rounds, minimum=1)
-        self.advantage = check_choice("advantage", advantage, ADVANTAGES)
-        self.gae_lambda = check_number("gae_lambda", gae_lambda, low=0.0, high=1.0)
-        self.init_scale = check_number("init_scale", init_scale, low=0.0)
-        self.output_scale = None if output_scale is None else check_number(
-            "output_scale", output_scale, low=0.0)
-        if self.components > 1 and self.output_scale is not None:
-            raise ValueError("output_scale sets the MLP heads of the Gaussian actor; with "
-                             f"components={self.components} leave it None")
-        self.normalize_rate = None if normalize_rate is None else check_number(
-            "normalize_rate", normalize_rate, low=0.0, high=1.0, low_open=True)
-        self.initial_belief = _initial_belief(initial_belief, self.field_size)
+        self.inputs = cast(str, self.settings.inputs)
         self.low, self.high = _bounds(action_space)
         self.actor, self.critic = self._networks()
         self.optimizer = self._optimizer()
         size = self.state_size if self.inputs == "offset" else self.observation_dim
         self.center = np.zeros(size)  # running mean of the inputs z
         self.belief: np.ndarray | None = None
-        if self.initial_belief is not None:
-            self.belief = np.tile(self.initial_belief, (n_agents, 1))
+        if self.settings.initial_belief is not None:
+            self.belief = np.tile(np.asarray(self.settings.initial_belief), (n_agents, 1))
         self.average = 0.0
         self.n = 0
         self._batch: list[tuple[np.ndarray, ...]] = []
@@ -330,106 +311,81 @@ class ActorCriticFictitiousPlay(Learner):
     def for_game(
         cls, core: Any, group: str | None = None, *, seed: int | None = None, **kwargs: Any
     ) -> ActorCriticFictitiousPlay:
-        """A learner for ``group`` of ``core`` (its Box actions and observations)."""
+        """A learner for ``group`` of ``core`` (its Box actions and observations); ``state_size``
+        defaults to the game's :meth:`~populace.envs.core.PopulationCore.own_state_size`."""
         chosen = pick_group(core, group)
+        settings = kwargs.get("settings")
+        if isinstance(settings, ActorCriticConfig) and settings.state_size is None:
+            kwargs["settings"] = replace(settings, state_size=core.own_state_size(chosen.name))
+        elif settings is None and kwargs.get("state_size") is None:
+            kwargs["state_size"] = core.own_state_size(chosen.name)
         learner = cls(chosen.size, chosen.action_space, chosen.observation_space, seed=seed,
                       **kwargs)
         learner.group = chosen.name
         return learner
 
     # ------------------------------------------------------------------ construction
-    def _networks(self) -> tuple[nn.Module, nn.Module]:
-        """Actor and critic in float64, initialised under a seed from the learner's generator."""
+    def _bind(self, settings: ActorCriticConfig) -> ActorCriticConfig:
+        """``settings`` checked against the observations, ``state_size`` and ``inputs``
+        filled in."""
+        state_size = _state_size(settings.state_size, self.observation_dim)
+        field_size = self.observation_dim - state_size
+        belief = settings.initial_belief
+        if belief is not None and len(belief) != field_size:
+            raise ValueError(f"initial_belief must be {field_size} finite numbers, got "
+                             f"{list(belief)!r}")
+        return replace(settings, state_size=state_size,
+                       inputs=_inputs(settings.inputs, state_size, field_size))
+
+    def _networks(self) -> tuple[Actor, nn.Module]:
+        """Actor and critic in float64, initialised under a seed from the learner's generator
+        (in this order: the actor, the critic, then their small starts)."""
         size = self.state_size if self.inputs == "offset" else self.observation_dim
+        settings = self.settings
         with th.random.fork_rng(devices=[]):
             th.manual_seed(int(self.rng.integers(2**62)))
-            if self.components > 1:
-                return self._mixture_actor(size), build_critic(self.critic_kind, size,
-                                                               self.hidden).double()
-            actor = build_actor(self.actor_kind, size, self.action_dim, self.hidden,
-                                self.init_scale)
-            critic = build_critic(self.critic_kind, size, self.hidden)
-            if self.output_scale is not None:
-                for kind, network in ((self.actor_kind, actor), (self.critic_kind, critic)):
-                    if kind == "mlp":
-                        start_small(network, self.output_scale)
-        if self.learn_std:  # a parameter of the actor: its optimizer group, its checkpoint
-            actor.register_parameter("log_std", nn.Parameter(
-                th.full((self.action_dim,), float(np.log(self.action_std)))))
-        return actor.double(), critic.double()
-
-    def _mixture_actor(self, size: int) -> GaussianMixture:
-        """K Gaussians on the ``actor`` trunk (called under the seeded torch generator)."""
-        trunk = build_actor(self.actor_kind, size, self.components * (self.action_dim + 1),
-                            self.hidden, self.init_scale)
-        return GaussianMixture(trunk, components=self.components, action_dim=self.action_dim,
-                               std=self.action_std, learn_std=self.learn_std,
-                               spread=self.action_std).double()
-
-    def _std(self) -> np.ndarray:
-        """The Gaussian's standard deviation per action coordinate (now)."""
-        if not self.learn_std:
-            return np.full(self.action_dim, self.action_std)
-        return np.exp(self.actor.get_parameter("log_std").detach().numpy())
+            actor = settings.actor.build(size, self.action_dim, settings.action_std,
+                                         settings.learn_std)
+            critic = settings.critic.network(size)
+            actor.start_small()
+            settings.critic.start_small(critic)
+        actor.network.double()
+        return actor, critic.double()
 
     def _optimizer(self) -> th.optim.Optimizer:
         """One optimizer, two parameter groups: the actor's (group 0), the critic's (1)."""
-        groups = [{"params": list(self.actor.parameters()), "lr": self.rates["actor_rate"]},
-                  {"params": list(self.critic.parameters()), "lr": self.rates["critic_rate"]}]
-        if self.optimizer_name == "adam":
+        groups = [{"params": list(self.actor.network.parameters()),
+                   "lr": self.settings.actor_rate},
+                  {"params": list(self.critic.parameters()), "lr": self.settings.critic_rate}]
+        if self.settings.optimizer == "adam":
             return th.optim.Adam(groups)
         return th.optim.SGD(groups)
 
     # ------------------------------------------------------------------ acting
     def act(self, observations: Any = None) -> np.ndarray:
-        """Every agent's action: its Gaussian draw around μ(z), clipped to the action box."""
+        """Every agent's action: its draw from the actor, clipped to the action box."""
         obs = self._observations("observations", observations)
         if self.belief is None:
             self.belief = obs[:, self.state_size:].copy()
         z = self._inputs(obs)
-        if isinstance(self.actor, GaussianMixture):
-            samples = self.actor.sample(th.as_tensor(z), self.rng)[0]
-        else:
-            mean = self._mean(z)
-            samples = mean + self._std() * self.rng.standard_normal(mean.shape)
+        samples = self.actor.sample(z, self.center, self.rng)
         played = np.clip(samples, self.low, self.high).astype(self.action_space.dtype)
         self._acted = _Acted(obs, z, samples, played)
-        return played.copy()
-
-    def _mean(self, z: np.ndarray) -> np.ndarray:
-        """μ(z) as numpy (the linear actor without a trip through torch)."""
-        if isinstance(self.actor, nn.Linear):
-            weight, bias = self._effective_linear()
-            return z @ weight.T + bias
-        if isinstance(self.actor, GaussianMixture):  # the mixture's mean, Σ_j w_j μ_j
-            return self.actor.mean(th.as_tensor(z))
-        with th.no_grad():
-            return self.actor(th.as_tensor(self._actor_inputs(z))).numpy()
-
-    def _actor_inputs(self, z: np.ndarray) -> np.ndarray:
-        """The linear actor sees z − center (its bias follows the center: see _track_inputs);
-        an MLP actor sees z itself."""
-        return z - self.center if isinstance(self.actor, nn.Linear) else z
-
-    def _effective_linear(self) -> tuple[np.ndarray, np.ndarray]:
-        """(A, a) with μ(z) = Az + a: the linear actor with its centering folded in."""
-        assert isinstance(self.actor, nn.Linear)
-        weight = self.actor.weight.detach().numpy()
-        return weight, self.actor.bias.detach().numpy() - weight @ self.center
+        return cast(np.ndarray, played.copy())
 
     def _inputs(self, obs: np.ndarray) -> np.ndarray:
         """z of every agent from its observation and its belief."""
         assert self.belief is not None
         state = obs[:, : self.state_size]
         if self.inputs == "offset":
-            return state - self.belief
+            return cast(np.ndarray, state - self.belief)
         return np.hstack([state, self.belief])
 
     # ------------------------------------------------------------------ learning
     def update(self, transition: Transition) -> None:
-        """Store the round; every ``batch_rounds`` rounds (``advantage="gae"``: at the end of
-        every episode) step the critic and the actor; then move every agent's belief towards
-        the statistic it sees after the step."""
+        """Store the round; when the advantage piece says so (``"td"``: every
+        ``batch_rounds`` rounds; ``"gae"``: at every episode end) step the critic and the
+        actor; then move every agent's belief towards the statistic it sees after the step."""
         after = self._observations("next_observations", transition.next_observations)
         rewards = _rewards(transition.rewards, self.n_agents)
         z, samples = self._drawn(transition)
@@ -439,17 +395,11 @@ class ActorCriticFictitiousPlay(Learner):
         keep = np.full(self.n_agents, 0.0 if transition.terminated else 1.0)
         self._batch.append((z, samples, rewards, z_next, keep, after[:, self.state_size:]))
         self._acted = None
-        if self.advantage == "gae":
-            full = transition.terminated or transition.truncated
-        else:
-            full = len(self._batch) >= self.batch_rounds
-        if full:
+        episode_over = bool(transition.terminated or transition.truncated)
+        if self.settings.advantage.ready(len(self._batch), episode_over):
             rounds = [np.stack(parts) for parts in zip(*self._batch, strict=True)]
             self._batch = []
-            if self.advantage == "gae":
-                self._learn_episode(*rounds[:5])
-            else:
-                self._learn(*(part.reshape(-1, *part.shape[2:]) for part in rounds[:5]))
+            self._learn(*rounds[:5])
             self._move_belief(rounds[5].mean(axis=0))
 
     def _drawn(self, transition: Transition) -> tuple[np.ndarray, np.ndarray]:
@@ -474,23 +424,17 @@ class ActorCriticFictitiousPlay(Learner):
 
     def _learn(self, z: np.ndarray, samples: np.ndarray, rewards: np.ndarray,
                z_next: np.ndarray, keep: np.ndarray) -> None:
-        """One critic step (semi-gradient TD(0)) and one actor step (δ·∇log π), then ρ."""
-        value, delta = self._td_errors(z, rewards, z_next, keep)
-        self._step(z, samples, value, delta, delta)
-
-    def _learn_episode(self, z: np.ndarray, samples: np.ndarray, rewards: np.ndarray,
-                       z_next: np.ndarray, keep: np.ndarray) -> None:
-        """One episode's rounds, ``(T, N, ·)``: the generalised advantages of its TD errors
-        (module docstring, Multi-step advantage), then one critic and one actor step on them."""
-        steps, agents = rewards.shape
+        """The batch's rounds, ``(T, N, ·)``: TD errors of all T·N samples (semi-gradient
+        TD(0)), the advantage piece's advantages of them, one critic and one actor step."""
+        rounds = len(rewards)
 
         def flat(part: np.ndarray) -> np.ndarray:
-            return part.reshape(steps * agents, *part.shape[2:])
+            return part.reshape(-1, *part.shape[2:])
 
-        value, delta = self._td_errors(flat(z), flat(rewards), flat(z_next), flat(keep))
-        advantage = generalized_advantages(delta.numpy().reshape(steps, agents),
-                                           self.discount * self.gae_lambda)
-        self._step(flat(z), flat(samples), value, th.as_tensor(advantage.ravel()), delta)
+        z, samples = flat(z), flat(samples)
+        value, delta = self._td_errors(z, flat(rewards), flat(z_next), flat(keep))
+        advantage = self.settings.advantage.advantages(delta, rounds, self.settings.discount)
+        self._step(z, samples, value, advantage, delta)
 
     def _td_errors(self, z: np.ndarray, rewards: np.ndarray, z_next: np.ndarray,
                    keep: np.ndarray) -> tuple[th.Tensor, th.Tensor]:
@@ -499,77 +443,71 @@ class ActorCriticFictitiousPlay(Learner):
         with th.no_grad():
             following = self.critic(th.as_tensor(z_next - self.center)).squeeze(1)
             delta = (th.as_tensor(rewards) - self.average
-                     + self.discount * th.as_tensor(keep) * following - value)
+                     + self.settings.discount * th.as_tensor(keep) * following - value)
         return value, delta
 
     def _step(self, z: np.ndarray, samples: np.ndarray, value: th.Tensor,
               advantage: th.Tensor, delta: th.Tensor) -> None:
         """The critic towards V + advantage, the actor along advantage·∇log π, ρ by δ."""
         self._set_rates()
-        if isinstance(self.actor, GaussianMixture):
-            log_density = self.actor.log_prob(th.as_tensor(z), th.as_tensor(samples))
-        else:
-            mean = self.actor(th.as_tensor(self._actor_inputs(z)))
-            log_density = self._log_density(th.as_tensor(samples), mean)
+        log_density = self.actor.log_density(z, self.center, th.as_tensor(samples))
         # the two losses share no parameter: one backward pass gives each its own gradient
         self.optimizer.zero_grad()
         (-(advantage * (value + log_density)).mean()).backward()
         self.optimizer.step()
-        if self.discount == 1.0:
-            rate = step_size(self.rates["average_rate"], self.n, self.horizon,
-                             self.decays["critic_decay"])
+        settings = self.settings
+        if settings.discount == 1.0:
+            rate = step_size(settings.average_rate, self.n, settings.horizon,
+                             settings.critic_decay)
             self.average += rate * float(delta.mean())
         self._track_inputs(z)
         self.n += 1
 
-    def _log_density(self, samples: th.Tensor, mean: th.Tensor) -> th.Tensor:
-        """log π(samples | z) up to a constant (with the learned log s, when learned)."""
-        if not self.learn_std:
-            return -((samples - mean) ** 2).sum(dim=1) / (2 * self.action_std**2)
-        log_std = self.actor.get_parameter("log_std")
-        return (-((samples - mean) ** 2) / (2 * th.exp(2 * log_std)) - log_std).sum(dim=1)
-
     def _track_inputs(self, z: np.ndarray) -> None:
         """Move the center towards the batch's mean input, at rate max(1/(n + 1),
-        normalize_rate) (the first batch sets it). The linear actor's bias moves by W·Δcenter,
-        so the policy stays what it was: centering changes only the geometry of the gradient
-        steps (W and the bias no longer pull together), never the play."""
-        if self.normalize_rate is None:
+        normalize_rate) (the first batch sets it); the actor keeps its play as it was
+        (:meth:`~populace.agents.actor_critic.actors.Actor.follow_center`)."""
+        rate = self.settings.normalize_rate
+        if rate is None:
             return
-        shift = max(1.0 / (self.n + 1), self.normalize_rate) * (z.mean(axis=0) - self.center)
+        shift = max(1.0 / (self.n + 1), rate) * (z.mean(axis=0) - self.center)
         self.center += shift
-        if isinstance(self.actor, nn.Linear):
-            with th.no_grad():
-                self.actor.bias.add_(self.actor.weight @ th.as_tensor(shift))
+        self.actor.follow_center(shift)
 
     def _set_rates(self) -> None:
-        for group, name in zip(self.optimizer.param_groups, ("actor", "critic"), strict=True):
-            group["lr"] = step_size(self.rates[f"{name}_rate"], self.n, self.horizon,
-                                    self.decays[f"{name}_decay"])
+        settings = self.settings
+        for group, (rate, decay) in zip(
+                self.optimizer.param_groups,
+                ((settings.actor_rate, settings.actor_decay),
+                 (settings.critic_rate, settings.critic_decay)), strict=True):
+            group["lr"] = step_size(rate, self.n, settings.horizon, decay)
 
     def _move_belief(self, observed: np.ndarray) -> None:
         """m̂ ← m̂ + β(n)·(m̄ − m̂) (MJM eq. (24)), with m̄ what each agent saw after the rounds
         of the batch, averaged, and n the updates before this one."""
         assert self.belief is not None
-        beta = step_size(self.rates["belief_rate"], self.n - 1, self.belief_horizon,
-                         self.decays["belief_decay"])
+        settings = self.settings
+        beta = step_size(settings.belief_rate, self.n - 1, settings.belief_horizon,
+                         settings.belief_decay)
         self.belief += beta * (observed - self.belief)
 
     # ------------------------------------------------------------------ the policy
-    def policy(self) -> Any:
-        """Linear actor: ``{"gain": G, "offset": c, "offsets": per agent}`` with every agent
-        playing ``u = −G(x − c_i)`` on average (c_i its rest point given its belief; ``offset``
-        is the agents' mean c). MLP actor, or a linear one whose gain has no inverse (so no
-        rest point): :meth:`mean_action`, the policy without its exploration. Mixture actor
-        (``components`` ≥ 2): the learner itself, so that a game scores what it plays (the
-        spatial and LQR metrics score the window's play for a learner object): its mean
-        action Σ_j w_j μ_j is the population's average move, which for a bimodal policy
-        lands between the modes, where few agents go."""
-        if self.components > 1:
-            return self
-        if self.actor_kind == "mlp":
-            return self.mean_action
-        full, bias = self._effective_linear()
+    def policy(self) -> LearnedPolicy:
+        """Linear actor: a :class:`~populace.envs.policies.LinearRule` ``{"gain": G, "offset":
+        c, "offsets": per agent}`` with every agent playing ``u = −G(x − c_i)`` on average (c_i
+        its rest point given its belief; ``offset`` is the agents' mean c). MLP actor, or a
+        linear one whose gain has no inverse (so no rest point): :meth:`mean_action`, the
+        policy without its exploration, as an :class:`~populace.envs.policies.ActionFunction`.
+        Mixture actor (``components`` ≥ 2): :class:`~populace.envs.policies.PlayedByLearner`,
+        so that a game scores what it plays: its mean action Σ_j w_j μ_j is the population's
+        average move, which for a bimodal policy lands between the modes, where few agents
+        go."""
+        if self.actor.scored_by_play:
+            return PlayedByLearner(self)
+        form = self.actor.linear_form(self.center)
+        if form is None:
+            return ActionFunction(self.mean_action)
+        full, bias = form
         weight = full[:, : self.state_size]
         gain = -weight
         belief = self.belief if self.belief is not None else self._zero_belief()
@@ -579,19 +517,20 @@ class ActorCriticFictitiousPlay(Learner):
             intercept = bias + belief @ full[:, self.state_size:].T
         offsets = _rest_points(gain, intercept)
         if not np.isfinite(offsets).all():  # no rest point: score what is played instead
-            return self.mean_action
-        return {"gain": gain, "offset": offsets.mean(axis=0), "offsets": offsets}
+            return ActionFunction(self.mean_action)
+        return LinearRule(gain=gain, offset=offsets.mean(axis=0), offsets=offsets)
 
     def mean_action(self, observations: Any) -> np.ndarray:
-        """μ(z) of every agent for ``observations`` (the policy without its exploration).
-        With no observed statistic (empty beliefs) any number of rows may be asked for: the
-        action then depends on the observation alone (a game scores it at its own points)."""
+        """μ(z) of every agent for ``observations`` (the policy without its exploration; a
+        mixture's Σ_j w_j μ_j). With no observed statistic (empty beliefs) any number of rows
+        may be asked for: the action then depends on the observation alone (a game scores it
+        at its own points)."""
         obs = self._observations("observations", observations, any_rows=self.field_size == 0)
         belief = self.belief
         if belief is None or self.field_size == 0:
             self.belief = obs[:, self.state_size:].copy()
         try:
-            return self._mean(self._inputs(obs))
+            return self.actor.mean(self._inputs(obs), self.center)
         finally:
             self.belief = belief
 
@@ -616,26 +555,14 @@ class ActorCriticFictitiousPlay(Learner):
 
     # ------------------------------------------------------------------ state
     def config(self) -> dict[str, Any]:
-        return {
-            **super().config(), "action_dim": self.action_dim,
-            "observation_dim": self.observation_dim, "state_size": self.state_size,
-            "inputs": self.inputs, "actor": self.actor_kind, "critic": self.critic_kind,
-            "hidden": list(self.hidden), "action_std": self.action_std,
-            "learn_std": self.learn_std, "components": self.components,
-            "discount": self.discount, **self.rates, **self.decays, "horizon": self.horizon,
-            "belief_horizon": self.belief_horizon, "optimizer": self.optimizer_name,
-            "batch_rounds": self.batch_rounds, "advantage": self.advantage,
-            "gae_lambda": self.gae_lambda,
-            "init_scale": self.init_scale, "output_scale": self.output_scale,
-            "normalize_rate": self.normalize_rate,
-            "initial_belief": None if self.initial_belief is None else self.initial_belief.tolist(),
-        }
+        return {**super().config(), "action_dim": self.action_dim,
+                "observation_dim": self.observation_dim, **self.settings.as_dict()}
 
     def _arrays(self) -> dict[str, Any]:
         batch = {f"b{i}": np.stack([round_[i] for round_ in self._batch])
                  for i in range(BATCH_PARTS)} if self._batch else {}
         return {
-            "actor": module_arrays(self.actor),
+            "actor": module_arrays(self.actor.network),
             "critic": module_arrays(self.critic),
             "optimizer": optimizer_arrays(self.optimizer),
             "belief": None if self.belief is None else self.belief.copy(),
@@ -648,7 +575,7 @@ class ActorCriticFictitiousPlay(Learner):
                     "average", "n", "batch", "center"):
             if key not in arrays:
                 raise ValueError(f"checkpoint has no {key!r} (has {sorted(arrays)})")
-        load_module_arrays(self.actor, arrays["actor"], "actor")
+        load_module_arrays(self.actor.network, arrays["actor"], "actor")
         load_module_arrays(self.critic, arrays["critic"], "critic")
         load_optimizer_arrays(self.optimizer, arrays["optimizer"])
         belief = arrays["belief"]
@@ -665,6 +592,18 @@ class ActorCriticFictitiousPlay(Learner):
 
 
 # ---------------------------------------------------------------------- helpers
+def _settings(settings: ActorCriticConfig | None, keywords: dict[str, Any]) -> ActorCriticConfig:
+    """The config: ``settings`` as given, or the one the flat keywords describe."""
+    if settings is None:
+        return ActorCriticConfig.from_keywords(**keywords)
+    if not isinstance(settings, ActorCriticConfig):
+        raise TypeError(f"settings must be an ActorCriticConfig, got {settings!r}")
+    if keywords:
+        raise ValueError(f"give the options as settings= or as keywords, not both (got "
+                         f"settings and {sorted(keywords)})")
+    return settings
+
+
 def _vector_box(name: str, space: Any) -> int:
     if not isinstance(space, spaces.Box) or len(space.shape) != 1:
         raise ValueError(
@@ -681,13 +620,12 @@ def _state_size(state_size: int | None, observation_dim: int) -> int:
                 "state with state_size="
             )
         return observation_dim // 2
-    size = check_int("state_size", state_size, minimum=1)
-    if size > observation_dim:
+    if state_size > observation_dim:
         raise ValueError(
             f"state_size must be at most the observation's {observation_dim} entries (equal: "
-            f"no mean-field statistic observed), got {size}"
+            f"no mean-field statistic observed), got {state_size}"
         )
-    return size
+    return state_size
 
 
 def _inputs(inputs: str | None, state_size: int, field_size: int) -> str:
@@ -696,39 +634,12 @@ def _inputs(inputs: str | None, state_size: int, field_size: int) -> str:
             raise ValueError("inputs='offset' needs an observed mean-field statistic; with "
                              "state_size equal to the observation's length use inputs='joint'")
         return "offset" if state_size == field_size else "joint"
-    check_choice("inputs", inputs, INPUTS)
     if inputs == "offset" and state_size != field_size:
         raise ValueError(
             f"inputs='offset' needs as many mean-field numbers as state numbers; observations "
             f"have {state_size} and {field_size} (use inputs='joint')"
         )
     return inputs
-
-
-def _decays(actor: float, critic: float, belief: float) -> dict[str, float]:
-    decays = {name: check_number(name, value, low=0.0, high=1.0)
-              for name, value in (("actor_decay", actor), ("critic_decay", critic),
-                                  ("belief_decay", belief))}
-    if decays["belief_decay"] <= decays["actor_decay"]:
-        raise ValueError(
-            f"belief_decay ({belief!r}) must exceed actor_decay ({actor!r}): the belief moves "
-            "on the slower time scale, β(n)/α(n) → 0"
-        )
-    if decays["critic_decay"] > decays["actor_decay"]:
-        raise ValueError(
-            f"critic_decay ({critic!r}) must not exceed actor_decay ({actor!r}): the critic "
-            "learns on the faster time scale"
-        )
-    return decays
-
-
-def _initial_belief(value: Sequence[float] | None, size: int) -> np.ndarray | None:
-    if value is None:
-        return None
-    belief = np.asarray(value, dtype=np.float64)
-    if belief.shape != (size,) or not np.isfinite(belief).all():
-        raise ValueError(f"initial_belief must be {size} finite numbers, got {value!r}")
-    return belief
 
 
 def _bounds(space: Any) -> tuple[np.ndarray, np.ndarray]:

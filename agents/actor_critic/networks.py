@@ -1,8 +1,8 @@
 """The networks of :class:`~populace.agents.actor_critic.fictitious_play.ActorCriticFictitiousPlay`.
 
-The actor's mean is linear in the agent's inputs (MJM's choice for the LQR game) or a small tanh
-MLP; the critic is linear in every monomial of degree 1 and 2 of the inputs (exact for the LQR
-game's quadratic value) or an MLP.
+Torch building blocks of the actor and critic pieces (:mod:`.actors`, :mod:`.critics`): a linear
+layer started small, a small tanh MLP (with an optional small start of its last layer), and the
+quadratic features of the critic that is exact for the LQR game's quadratic value.
 """
 
 from __future__ import annotations
@@ -46,16 +46,13 @@ def mlp(inputs: int, hidden: Sequence[int], outputs: int) -> nn.Sequential:
     return nn.Sequential(*layers)
 
 
-def build_actor(kind: str, inputs: int, outputs: int, hidden: Sequence[int],
-                init_scale: float) -> nn.Module:
-    """The actor's mean μ(z): linear (weights N(0, init_scale²), bias 0) or an MLP."""
-    if kind == "mlp":
-        return mlp(inputs, hidden, outputs)
-    linear = nn.Linear(inputs, outputs)
+def linear(inputs: int, outputs: int, init_scale: float) -> nn.Linear:
+    """A linear layer with weights N(0, init_scale²) and bias 0 (under torch's generator)."""
+    layer = nn.Linear(inputs, outputs)
     with th.no_grad():
-        linear.weight.normal_(0.0, init_scale)
-        linear.bias.zero_()
-    return linear
+        layer.weight.normal_(0.0, init_scale)
+        layer.bias.zero_()
+    return layer
 
 
 def start_small(network: nn.Module, scale: float) -> None:
@@ -68,11 +65,10 @@ def start_small(network: nn.Module, scale: float) -> None:
         head.bias.zero_()
 
 
-def build_critic(kind: str, inputs: int, hidden: Sequence[int]) -> nn.Module:
-    """The critic V(z): linear in the quadratic features (starting at 0) or an MLP."""
-    if kind == "mlp":
-        return mlp(inputs, hidden, 1)
+def quadratic_value(inputs: int) -> nn.Sequential:
+    """V(z) linear in the quadratic features of z, starting at 0 (no constant: it cancels in
+    every TD error)."""
     features = QuadraticFeatures(inputs)
-    head = nn.Linear(features.out_features, 1, bias=False)  # constants cancel in δ
+    head = nn.Linear(features.out_features, 1, bias=False)
     nn.init.zeros_(head.weight)
     return nn.Sequential(features, head)

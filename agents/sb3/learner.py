@@ -20,14 +20,15 @@ from stable_baselines3 import A2C, DQN, PPO, SAC
 from stable_baselines3.common.base_class import BaseAlgorithm
 from stable_baselines3.common.logger import Logger
 from stable_baselines3.common.on_policy_algorithm import OnPolicyAlgorithm
-from stable_baselines3.common.type_aliases import TrainFrequencyUnit
+from stable_baselines3.common.type_aliases import MaybeCallback, TrainFrequencyUnit
 from stable_baselines3.common.vec_env import VecEnv
 
 from populace.agents.base import Learner, Transition, check_round, pick_group
 from populace.agents.sb3.state import load_model_arrays, model_arrays, sb3_random
 from populace.agents.sb3.vec_env import PopulationVecEnv, ScaledRewards
+from populace.envs.core import PopulationCore
 from populace.envs.faces import unwrap_core
-from populace.envs.policies import sample_actions
+from populace.envs.policies import ActionFunction, sample_actions
 from populace.envs.validation import check_choice, check_int, check_number
 from populace.jsonable import to_json
 
@@ -92,7 +93,7 @@ class SB3Learner(Learner):
 
     def __init__(
         self,
-        env: Any,
+        env: object,
         algorithm: str | type[BaseAlgorithm] = "ppo",
         *,
         seed: int | None = None,
@@ -146,7 +147,7 @@ class SB3Learner(Learner):
     @classmethod
     def for_game(
         cls,
-        core: Any,
+        core: PopulationCore,
         group: str | None = None,
         *,
         seed: int | None = None,
@@ -161,7 +162,8 @@ class SB3Learner(Learner):
         return cls(core, algorithm, seed=seed, group=chosen.name, **kwargs)
 
     # ----------------------------------------------------------------- SB3's own loop
-    def learn(self, rounds: int, *, progress_bar: bool = False, callback: Any = None) -> SB3Learner:
+    def learn(self, rounds: int, *, progress_bar: bool = False, callback: MaybeCallback = None
+              ) -> SB3Learner:
         """Train with SB3's own ``learn`` for ``rounds`` population steps (× n_agents samples).
 
         Runs on this learner's :class:`PopulationVecEnv`; successive calls continue the same
@@ -239,14 +241,15 @@ class SB3Learner(Learner):
         else:
             self._add_replay(obs, actions, rewards, next_obs, terminated, truncated)
 
-    def policy(self) -> Any:
+    def policy(self) -> np.ndarray | ActionFunction:
         """Each agent's action probabilities at its last observation, ``(n_agents, n_actions)``
         (:meth:`action_probabilities` there; before any observation, an all-zeros one is used).
-        SAC (Box actions): :meth:`mean_action`, the deterministic policy, a callable (games
-        that score linear policies fit one to the window's play instead).
+        SAC (Box actions): :meth:`mean_action`, the deterministic policy, as an
+        :class:`~populace.envs.policies.ActionFunction` (games that score linear policies fit
+        one to the window's play instead).
         """
         if self.continuous:
-            return self.mean_action
+            return ActionFunction(self.mean_action)
         obs = self._last_observations
         return self.action_probabilities(self._batch(None) if obs is None else obs)
 
@@ -312,7 +315,7 @@ class SB3Learner(Learner):
         """Actions in [-1, 1] (what SAC's actor and buffer use) mapped onto the action box."""
         space: Any = self.action_space
         actions = self.model.policy.unscale_action(np.asarray(scaled, dtype=np.float64))
-        return np.clip(actions, space.low, space.high).astype(space.dtype)
+        return cast(np.ndarray, np.clip(actions, space.low, space.high).astype(space.dtype))
 
     def _check_box_round(self, actions: Any, rewards: Any) -> tuple[np.ndarray, np.ndarray]:
         """Box actions of shape (n_agents, dim), finite, and finite rewards; the actions come
@@ -424,7 +427,7 @@ class SB3Learner(Learner):
 def _rows(probabilities: th.Tensor) -> np.ndarray:
     """Float32 probabilities from torch as float64 rows that sum to 1."""
     rows = probabilities.cpu().numpy().astype(np.float64)
-    return rows / rows.sum(axis=1, keepdims=True)
+    return cast(np.ndarray, rows / rows.sum(axis=1, keepdims=True))
 
 
 def _algorithm_name(algorithm: str | type[BaseAlgorithm]) -> str:

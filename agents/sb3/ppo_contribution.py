@@ -60,6 +60,6 @@ def train_ppo_contribution(
     else:
         learner.learn(rounds)
     seconds = time.perf_counter() - start
-    mean_policy = learner.policy().mean(axis=0)
+    mean_policy = np.asarray(learner.policy()).mean(axis=0)  # PPO: a probability table
     return PPOContributionResult(float(core.distance(mean_policy)), mean_policy,
                                  rounds * n_agents, seconds, learner, played)

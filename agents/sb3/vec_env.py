@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 from stable_baselines3.common.vec_env import VecEnv, VecEnvWrapper
@@ -206,7 +206,7 @@ class SuperSuitVecEnv(VecEnvWrapper):
         observations, infos = self._inner.reset(seed=seed)
         self.venv.reset_infos = infos
         self.reset_infos = list(infos)
-        return observations
+        return cast(np.ndarray, observations)
 
     def step_wait(self) -> VecEnvStepReturn:
         observations, rewards, terminations, truncations, infos = self._inner.step_wait()
@@ -218,7 +218,7 @@ class SuperSuitVecEnv(VecEnvWrapper):
         return observations, rewards, dones, infos
 
     def render(self, mode: str | None = None) -> np.ndarray | None:
-        return self._inner.render()
+        return cast("np.ndarray | None", self._inner.render())
 
     # ----------------------------------------------------------------- attributes
     def _parallel_envs(self) -> list[Any]:

@@ -18,18 +18,20 @@ al. 2001).
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from functools import cached_property
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 
-from populace.envs.anonymous.core import AnonymousGameCore
+from populace.envs.anonymous.core import AnonymousGameCore, check_anonymous_params
 from populace.envs.anonymous.equilibrium import (
     best_reply_path,
     ordered_distance,
     symmetric_equilibria,
 )
 from populace.envs.faces import faces
+from populace.envs.params import keywords_from, settle
 from populace.envs.validation import check_choice, check_number
 
 N_ACTIONS = 20
@@ -114,6 +116,51 @@ def share_table(counts: Any, mechanism: str, cost: Cost | None = None) -> np.nda
     return np.concatenate([np.zeros(c.shape[:-1] + (1,)), np.cumsum(steps, axis=-1)], axis=-1)
 
 
+class ShareRow:
+    """:func:`share_table` for one integer histogram under the default cost C(s) = s²/N, the
+    same numbers bit for bit in a few array calls — the reward table of a
+    :class:`CongestionCore` step.
+
+    The integer parts are computed exactly and at once: with ``levels[k, j] = min(j, k)`` and
+    ``reached[k, j] = [j ≥ k]``, ``s^k = Σ_j counts[j]·min(j, k)`` (the total demand when
+    everyone is capped at k, which :func:`share_table` builds as ``below + k·at_least``) and
+    ``at_least[k]`` come from one integer matrix-vector product. The rounded steps then
+    follow :func:`share_table` operation for operation: ``C(s) = s·s/N``, the differences,
+    the division by ``at_least`` and the running sum. Where ``at_least[k] = 0`` the
+    difference is exactly 0 (``s^k = s^{k−1}``), so dividing by 1 there gives the 0 that
+    :func:`share_table` writes.
+    """
+
+    def __init__(self, n_actions: int, mechanism: str, n_agents: int) -> None:
+        self.mechanism = check_choice("mechanism", mechanism, MECHANISMS)
+        self.n = float(n_agents)  # what counts.sum() is, as share_table's float
+        self.a = np.arange(n_actions, dtype=np.float64)
+        j = np.arange(n_actions)
+        levels = np.minimum(j[None, :], j[:, None])
+        reached = (j[None, :] >= j[:, None]).astype(np.int64)
+        self.stacked = np.concatenate([levels, reached[1:]])  # (2A − 1, A) int64
+        self.out = np.zeros(n_actions)
+
+    def __call__(self, counts: np.ndarray) -> np.ndarray:
+        """The share of each demand value 0..A−1 (a new array) for 1-D integer ``counts``
+        of ``n_agents`` agents."""
+        a, n = self.a, self.n
+        if self.mechanism == "acp":
+            s = float(counts @ a)
+            return a * ((s * s / n) / s) if s > 0 else np.zeros_like(a)
+        m = len(a)
+        exact = (self.stacked @ counts).astype(np.float64)
+        s, at_least = exact[:m], exact[m:]
+        cost = s * s
+        cost /= n
+        increments = np.subtract(cost[1:], cost[:-1])
+        np.maximum(at_least, 1.0, out=at_least)
+        increments /= at_least
+        out = self.out.copy()
+        np.add.accumulate(increments, out=out[1:])
+        return out
+
+
 # --------------------------------------------------------------------- expected payoffs
 def payoff_matrix(
     mechanism: str, alpha: float = DEFAULT_ALPHA, n_agents: int | None = None
@@ -164,6 +211,25 @@ def symmetric_equilibrium(matrix: np.ndarray) -> np.ndarray:
 
 
 # --------------------------------------------------------------------- the game
+@dataclass(frozen=True, kw_only=True)
+class CongestionParams:
+    """The game's keywords and defaults, checked (see :class:`CongestionCore`'s Arguments
+    table)."""
+
+    n_agents: int = 100
+    mechanism: str = "serial"
+    alpha: float = DEFAULT_ALPHA
+    payoff: str = "population"
+    observe: str = "none"
+    max_cycles: int = 1000
+    render_mode: str | None = None
+
+    def __post_init__(self) -> None:
+        settle(self, mechanism=check_choice("mechanism", self.mechanism, MECHANISMS),
+               alpha=check_number("alpha", self.alpha, low=0.0, low_open=True))
+        check_anonymous_params(self, PAYOFF_MODES)
+
+
 class CongestionCore(AnonymousGameCore):
     """## Description
 
@@ -259,30 +325,25 @@ class CongestionCore(AnonymousGameCore):
         "name": "congestion_v0", "render_modes": ["rgb_array", "ansi", "human"], "render_fps": 4
     }
 
-    def __init__(
-        self,
-        *,
-        n_agents: int = 100,
-        mechanism: str = "serial",
-        alpha: float = DEFAULT_ALPHA,
-        payoff: str = "population",
-        observe: str = "none",
-        max_cycles: int = 1000,
-        render_mode: str | None = None,
-    ) -> None:
-        self.mechanism = check_choice("mechanism", mechanism, MECHANISMS)
-        self.alpha = check_number("alpha", alpha, low=0.0, low_open=True)
-        super().__init__(
-            n_agents=n_agents, n_actions=N_ACTIONS, payoff=payoff, observe=observe,
-            max_cycles=max_cycles, render_mode=render_mode, payoff_modes=PAYOFF_MODES,
-        )
+    @keywords_from(CongestionParams)
+    def __init__(self, params: CongestionParams) -> None:
+        self.mechanism = params.mechanism
+        self.alpha = params.alpha
+        super().__init__(params, n_actions=N_ACTIONS)
+        self.settings = params
         demand = np.arange(N_ACTIONS, dtype=np.float64)
         self.values = self.alpha * demand - demand**2
 
     # ----------------------------------------------------------------- the game
     def reward_table(self, counts: np.ndarray) -> np.ndarray:
         """Reward of each demand value given the whole population's demand histogram."""
-        return self.values - share_table(counts, self.mechanism)
+        if counts.ndim == 1:
+            return cast(np.ndarray, self.values - self._share_row(counts))
+        return cast(np.ndarray, self.values - share_table(counts, self.mechanism))
+
+    @cached_property
+    def _share_row(self) -> ShareRow:
+        return ShareRow(self.n_actions, self.mechanism, self.n_agents)
 
     def cost_shares(self, demands: np.ndarray) -> np.ndarray:
         """Per-agent cost shares of a demand profile (the sort-based reference formulas)."""
@@ -301,7 +362,8 @@ class CongestionCore(AnonymousGameCore):
 
     def mean_field_payoffs(self, frequencies: np.ndarray) -> np.ndarray:
         """The same in the large-N limit, where one agent's demand does not move its price."""
-        return np.asarray(frequencies, dtype=np.float64) @ self.mean_field_matrix.T
+        return cast(
+            np.ndarray, np.asarray(frequencies, dtype=np.float64) @ self.mean_field_matrix.T)
 
     def reference_equilibrium(self) -> np.ndarray:
         return self._reference.copy()

@@ -16,11 +16,15 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from typing import cast
+
 import numpy as np
 
-from populace.envs.anonymous.core import AnonymousGameCore
+from populace.envs.anonymous.core import AnonymousGameCore, check_anonymous_params
 from populace.envs.anonymous.equilibrium import ordered_distance
 from populace.envs.faces import faces
+from populace.envs.params import keywords_from, settle
 from populace.envs.validation import check_number
 
 N_ACTIONS = 20
@@ -33,6 +37,24 @@ def contribution_cost(n_actions: int, offset: float) -> np.ndarray:
     cost = np.where(x <= 8, np.maximum(x - 1, 0) ** 2, x**2 + offset)
     cost[1] = 1.0
     return cost
+
+
+@dataclass(frozen=True, kw_only=True)
+class ContributionParams:
+    """The game's keywords and defaults, checked (see :class:`ContributionCore`'s Arguments
+    table); ``cost_offset=None`` becomes 2·``n_agents``."""
+
+    n_agents: int = 100
+    payoff: str = "average"
+    observe: str = "none"
+    cost_offset: float | None = None
+    max_cycles: int = 1000
+    render_mode: str | None = None
+
+    def __post_init__(self) -> None:
+        check_anonymous_params(self)
+        offset = 2.0 * self.n_agents if self.cost_offset is None else self.cost_offset
+        settle(self, cost_offset=check_number("cost_offset", offset, low=-np.inf))
 
 
 class ContributionCore(AnonymousGameCore):
@@ -114,30 +136,20 @@ class ContributionCore(AnonymousGameCore):
         "name": "contribution_v0", "render_modes": ["rgb_array", "ansi", "human"], "render_fps": 4
     }
 
-    def __init__(
-        self,
-        *,
-        n_agents: int = 100,
-        payoff: str = "average",
-        observe: str = "none",
-        cost_offset: float | None = None,
-        max_cycles: int = 1000,
-        render_mode: str | None = None,
-    ) -> None:
-        super().__init__(
-            n_agents=n_agents, n_actions=N_ACTIONS, payoff=payoff, observe=observe,
-            max_cycles=max_cycles, render_mode=render_mode,
-        )
-        if cost_offset is None:
-            cost_offset = 2.0 * self.n_agents
-        self.cost_offset = check_number("cost_offset", cost_offset, low=-np.inf)
+    @keywords_from(ContributionParams)
+    def __init__(self, params: ContributionParams) -> None:
+        super().__init__(params, n_actions=N_ACTIONS)
+        self.settings = params
+        self.cost_offset = cast(float, params.cost_offset)  # resolved by ContributionParams
 
     def pair_payoffs(self) -> np.ndarray:
         x = np.arange(self.n_actions, dtype=np.float64)
-        return 2.0 * np.outer(x, x) - contribution_cost(self.n_actions, self.cost_offset)[:, None]
+        payoffs: np.ndarray = 2.0 * np.outer(x, x)
+        return cast(
+            np.ndarray, payoffs - contribution_cost(self.n_actions, self.cost_offset)[:, None])
 
     def reference_equilibrium(self) -> np.ndarray:
-        return np.eye(self.n_actions)[EQUILIBRIUM_ACTION]
+        return cast(np.ndarray, np.eye(self.n_actions)[EQUILIBRIUM_ACTION])
 
     def distance(self, frequencies: np.ndarray) -> np.ndarray:
         """KFH's expected distance from equilibrium, Σ_a ρ(a)·|a − 8|."""

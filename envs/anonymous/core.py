@@ -27,7 +27,7 @@ Information settings (KFH's "statistical information about others"), ``observe=`
 from __future__ import annotations
 
 from functools import cached_property
-from typing import Any
+from typing import Any, Protocol, cast
 
 import numpy as np
 from gymnasium import spaces
@@ -36,12 +36,14 @@ from populace.envs import render
 from populace.envs.anonymous.equilibrium import exploitability
 from populace.envs.core import Group, PopulationCore, Step
 from populace.envs.metrics import ActionHistogram
+from populace.envs.params import settle
+from populace.envs.sizes import check_size
 from populace.envs.validation import check_choice, check_int
 
 PAYOFF_MODES = ("average", "matching")
 
 
-def parse_observe(observe: Any) -> tuple[str, int]:
+def parse_observe(observe: object) -> tuple[str, int]:
     """``"none"``, ``"population"`` or ``"sample:k"`` -> (mode, k)."""
     if isinstance(observe, str) and observe.startswith("sample:"):
         k_text = observe.split(":", 1)[1]
@@ -53,6 +55,35 @@ def parse_observe(observe: Any) -> tuple[str, int]:
     raise ValueError(f"observe must be 'none', 'population' or 'sample:k', got {observe!r}")
 
 
+class AnonymousParams(Protocol):
+    """The parameters every anonymous game declares (see a game's Arguments table),
+    read-only."""
+
+    @property
+    def n_agents(self) -> int: ...
+
+    @property
+    def payoff(self) -> str: ...
+
+    @property
+    def observe(self) -> str: ...
+
+    @property
+    def max_cycles(self) -> int: ...
+
+    @property
+    def render_mode(self) -> str | None: ...
+
+
+def check_anonymous_params(params: AnonymousParams,
+                           payoff_modes: tuple[str, ...] = PAYOFF_MODES) -> None:
+    """Check (and normalize in place) the common parameters of an anonymous game's frozen
+    params, from its ``__post_init__``."""
+    settle(params, n_agents=check_size("n_agents", params.n_agents, minimum=2),
+           payoff=check_choice("payoff", params.payoff, payoff_modes))
+    parse_observe(params.observe)
+
+
 class AnonymousGameCore(PopulationCore):
     """Array core of a symmetric anonymous game with ``n_actions`` actions.
 
@@ -62,23 +93,14 @@ class AnonymousGameCore(PopulationCore):
 
     agent_group = "agent"
 
-    def __init__(
-        self,
-        *,
-        n_agents: int,
-        n_actions: int,
-        payoff: str,
-        observe: str,
-        max_cycles: int,
-        render_mode: str | None,
-        payoff_modes: tuple[str, ...] = PAYOFF_MODES,
-    ) -> None:
-        super().__init__(max_cycles=max_cycles, render_mode=render_mode)
-        self.n_agents = check_int("n_agents", n_agents, minimum=2)
+    def __init__(self, params: AnonymousParams, *, n_actions: int) -> None:
+        """``params``: the game's checked parameters (:func:`check_anonymous_params`)."""
+        super().__init__(max_cycles=params.max_cycles, render_mode=params.render_mode)
+        self.n_agents = params.n_agents
         self.n_actions = check_int("n_actions", n_actions, minimum=2)
-        self.payoff = check_choice("payoff", payoff, payoff_modes)
-        self.observe = observe
-        self.observe_mode, self.sample_size = parse_observe(observe)
+        self.payoff = params.payoff
+        self.observe = params.observe
+        self.observe_mode, self.sample_size = parse_observe(params.observe)
         self.groups = (
             Group(self.agent_group, self.n_agents, spaces.Discrete(self.n_actions),
                   self._observation_space()),
@@ -88,6 +110,7 @@ class AnonymousGameCore(PopulationCore):
         # observe="none": one constant row shown to every agent (read-only, stride 0)
         self._blank = np.broadcast_to(np.ones(1, dtype=np.float32), (self.n_agents, 1))
         self._scratch: dict[str, np.ndarray] | None = None  # matching buffers, see _pairing
+        self._counted: tuple[np.ndarray, np.ndarray] | None = None  # see step
 
     # ----------------------------------------------------------------- the game
     def pair_payoffs(self) -> np.ndarray:
@@ -104,7 +127,8 @@ class AnonymousGameCore(PopulationCore):
         Entry ``a`` is the payoff of an agent that played ``a`` (and is included in ``counts``),
         under the ``"average"`` payoff mode.
         """
-        return (self.payoff_matrix @ counts - self._self_payoffs) / (self.n_agents - 1)
+        return cast(
+            np.ndarray, (self.payoff_matrix @ counts - self._self_payoffs) / (self.n_agents - 1))
 
     @cached_property
     def _self_payoffs(self) -> np.ndarray:
@@ -117,7 +141,7 @@ class AnonymousGameCore(PopulationCore):
         Accepts ``(n_actions,)`` or a batch ``(..., n_actions)``; used by learners that are
         given population statistics and by the equilibrium solvers.
         """
-        return np.asarray(frequencies, dtype=np.float64) @ self.payoff_matrix.T
+        return cast(np.ndarray, np.asarray(frequencies, dtype=np.float64) @ self.payoff_matrix.T)
 
     def payoff_bounds(self) -> tuple[float, float]:
         """Smallest and largest payoff any agent can receive."""
@@ -144,7 +168,8 @@ class AnonymousGameCore(PopulationCore):
     def learner_extras(self) -> tuple[str, ...]:
         return () if self.observe_mode == "none" else ("payoff_estimates",)
 
-    def learner_extra(self, name: str, group: str, observations: Any) -> np.ndarray:
+    def learner_extra(self, name: str, group: str, observations: np.ndarray | None
+                      ) -> np.ndarray:
         """``"payoff_estimates"``: the expected payoff of every action given the action
         frequencies each agent observed, ``(n_agents, n_actions)``.
 
@@ -167,7 +192,7 @@ class AnonymousGameCore(PopulationCore):
     def distance(self, frequencies: np.ndarray) -> np.ndarray:
         """Distance of action frequencies from the reference equilibrium (total variation)."""
         f = np.asarray(frequencies, dtype=np.float64)
-        return 0.5 * np.abs(f - self.reference_equilibrium()).sum(axis=-1)
+        return cast(np.ndarray, 0.5 * np.abs(f - self.reference_equilibrium()).sum(axis=-1))
 
     # ----------------------------------------------------------------- dynamics
     def _reset(self) -> dict[str, np.ndarray]:
@@ -177,9 +202,34 @@ class AnonymousGameCore(PopulationCore):
         zeros = np.zeros((self.n_agents, self.n_actions), dtype=np.float32)
         return {self.agent_group: zeros}
 
+    def step(self, actions: dict[str, np.ndarray]) -> Step:
+        """:meth:`PopulationCore.step`, with the action check folded into the histogram the
+        step needs anyway when ``actions`` is one int64 array of the right shape: ``bincount``
+        refuses negative actions and returns more than ``n_actions`` bins for too large ones,
+        and either sends the step down the full check, which names the agent at fault. So a
+        valid step costs no pass over the actions for validation."""
+        played = actions.get(self.agent_group) if type(actions) is dict else None
+        if (type(played) is np.ndarray and len(actions) == 1 and played.dtype == np.int64
+                and played.shape == (self.n_agents,) and not self.needs_reset):
+            try:
+                counts = np.bincount(played, minlength=self.n_actions)
+            except (ValueError, MemoryError):  # a negative action, or an absurdly large one
+                counts = None
+            if counts is not None and len(counts) == self.n_actions:
+                self._counted = (played, counts)
+                try:
+                    return self.step_checked(actions)
+                finally:
+                    self._counted = None
+        return super().step(actions)
+
     def _step(self, actions: dict[str, np.ndarray]) -> Step:
         played = actions[self.agent_group]  # int64, validated by the base class
-        counts = np.bincount(played, minlength=self.n_actions)
+        counted = self._counted
+        if counted is not None and counted[0] is played:  # counted by step() just now
+            counts = counted[1]
+        else:
+            counts = np.bincount(played, minlength=self.n_actions)
         if self.payoff == "matching":
             rewards = self._matched_rewards(played)
         else:
@@ -210,7 +260,7 @@ class AnonymousGameCore(PopulationCore):
         compact[...] = played  # the random gather below then reads N bytes instead of 8N
         cells = np.multiply(played, self.n_actions, out=scratch["cells"])
         cells += compact.take(partner)
-        return self.payoff_matrix.ravel().take(cells)
+        return cast(np.ndarray, self.payoff_matrix.ravel().take(cells))
 
     def _pairing(self) -> np.ndarray:
         """:meth:`random_partners` computed in reused buffers; valid until the next call.
@@ -280,7 +330,8 @@ class AnonymousGameCore(PopulationCore):
         """Last round's action histogram as an RGB picture, labelled (see
         :func:`populace.envs.render.histogram_image`)."""
         return render.histogram_image(self.last_counts, marked=self.reference_equilibrium(),
-                                      title=f"round {self.cycle}  N={self.n_agents}")
+                                      title=f"round {self.cycle}  N={self.n_agents}",
+                                      labels=self.action_labels())
 
     def _state_arrays(self) -> dict[str, np.ndarray]:
         return {"last_counts": self.last_counts.copy()}

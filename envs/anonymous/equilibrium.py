@@ -10,6 +10,7 @@ from __future__ import annotations
 import itertools
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import cast
 
 import numpy as np
 
@@ -44,7 +45,7 @@ def ordered_distance(frequencies: np.ndarray, reference: np.ndarray) -> np.ndarr
     KFH's expected distance ``Σ_a ρ(a)·|a − a*|``, and it stays meaningful for a mixed one.
     """
     gap = np.cumsum(np.asarray(frequencies, dtype=np.float64) - reference, axis=-1)
-    return np.abs(gap[..., :-1]).sum(axis=-1)
+    return cast(np.ndarray, np.abs(gap[..., :-1]).sum(axis=-1))
 
 
 def best_reply_path(
@@ -112,4 +113,4 @@ def _equalizer(m: np.ndarray, support: list[int]) -> np.ndarray | None:
         return None
     x = np.zeros(m.shape[0])
     x[support] = np.clip(weights, 0.0, None)
-    return x / x.sum()
+    return cast("np.ndarray | None", x / x.sum())

@@ -17,14 +17,15 @@ AAMAS 2009, §4).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
-from populace.envs.anonymous.core import AnonymousGameCore
+from populace.envs.anonymous.core import AnonymousGameCore, check_anonymous_params
 from populace.envs.anonymous.equilibrium import best_reply_path, symmetric_equilibria
 from populace.envs.faces import faces
+from populace.envs.params import keywords_from, settle
 
 CLIMBING = np.array([[11.0, -30.0, 0.0], [-30.0, 7.0, 6.0], [0.0, 0.0, 5.0]])
 
@@ -51,9 +52,15 @@ PRESETS = {
 }
 
 
-def resolve_game(game: Any) -> tuple[np.ndarray, tuple[str, ...], np.ndarray]:
-    """A preset name or a square payoff matrix -> (matrix, labels, reference equilibrium)."""
+# Other names of the presets, accepted as they are ("rps" is zspg_network_v0's first name).
+PRESET_ALIASES = {"rps": "rock_paper_scissors"}
+
+
+def resolve_game(game: object) -> tuple[np.ndarray, tuple[str, ...], np.ndarray]:
+    """A preset name (or alias) or a square payoff matrix -> (matrix, labels, reference
+    equilibrium)."""
     if isinstance(game, str):
+        game = PRESET_ALIASES.get(game, game)
         if game not in PRESETS:
             raise ValueError(
                 f"game must be one of {sorted(PRESETS)} or a square matrix, got {game!r}"
@@ -84,6 +91,25 @@ def reference_for(matrix: np.ndarray) -> np.ndarray:
     if path.equilibrium is not None:
         return path.equilibrium
     return symmetric_equilibria(matrix)[0]
+
+
+@dataclass(frozen=True, kw_only=True)
+class MatrixParams:
+    """The game's keywords and defaults, checked (see :class:`MatrixCore`'s Arguments table);
+    ``resolved`` holds what ``game`` names: (matrix, action labels, reference equilibrium)."""
+
+    game: Any = "prisoners_dilemma"
+    n_agents: int = 100
+    payoff: str = "matching"
+    observe: str = "none"
+    max_cycles: int = 1000
+    render_mode: str | None = None
+    resolved: tuple[np.ndarray, tuple[str, ...], np.ndarray] = field(
+        init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        settle(self, resolved=resolve_game(self.game))
+        check_anonymous_params(self)
 
 
 class MatrixCore(AnonymousGameCore):
@@ -151,22 +177,12 @@ class MatrixCore(AnonymousGameCore):
         "name": "matrix_v0", "render_modes": ["rgb_array", "ansi", "human"], "render_fps": 4
     }
 
-    def __init__(
-        self,
-        *,
-        game: Any = "prisoners_dilemma",
-        n_agents: int = 100,
-        payoff: str = "matching",
-        observe: str = "none",
-        max_cycles: int = 1000,
-        render_mode: str | None = None,
-    ) -> None:
-        self.matrix, self.labels, self._reference = resolve_game(game)
-        self.game = game
-        super().__init__(
-            n_agents=n_agents, n_actions=self.matrix.shape[0], payoff=payoff, observe=observe,
-            max_cycles=max_cycles, render_mode=render_mode,
-        )
+    @keywords_from(MatrixParams)
+    def __init__(self, params: MatrixParams) -> None:
+        self.matrix, self.labels, self._reference = params.resolved
+        self.game = params.game
+        super().__init__(params, n_actions=self.matrix.shape[0])
+        self.settings = params
 
     def pair_payoffs(self) -> np.ndarray:
         return self.matrix

@@ -20,6 +20,8 @@ discounting it is the normalized gap of discounted values from the stationary di
 
 from __future__ import annotations
 
+from typing import cast
+
 import numpy as np
 
 from populace.envs.mean_field_lqr import lqr
@@ -72,4 +74,4 @@ def best_response_gain(model: LQModel, n_agents: int) -> np.ndarray:
     """The deviator's optimal feedback ``[L₁, L₂]``: ``u = −L₁(x − h) − L₂(ȳ − h)`` per
     coordinate, ȳ the others' mean."""
     a, b, q, r, _, equilibrium = deviator_problem(model, n_agents)
-    return lqr.riccati(a, b, q, r, equilibrium, model.gamma)[1][0]
+    return cast(np.ndarray, lqr.riccati(a, b, q, r, equilibrium, model.gamma)[1][0])

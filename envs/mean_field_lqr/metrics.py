@@ -43,6 +43,7 @@ class MFLQRMetrics(WindowMetrics):
 
     columns = ("mean_x", "mean_y", "variance", "mean_error", "variance_error",
                "exploitability")
+    headline = "exploitability"
 
     def __init__(self, core: MFLQRCore) -> None:
         self.core = core
@@ -85,7 +86,7 @@ class MFLQRMetrics(WindowMetrics):
         intercept = mean_u + gain @ mean_x
         return LinearPolicy.affine(gain, intercept)
 
-    def exploitability_of(self, policy: Any) -> float:
+    def exploitability_of(self, policy: object) -> float:
         linear = as_linear_policy(policy)
         if linear is None:
             raise TypeError(

@@ -15,7 +15,8 @@ Bardi 2012).
 
 from __future__ import annotations
 
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, cast
 
 import numpy as np
 from gymnasium import spaces
@@ -32,7 +33,10 @@ from populace.envs.mean_field_lqr.reference import (
     finite_horizon_equilibrium,
     stationary_equilibrium,
 )
-from populace.envs.validation import check_int, check_number, check_point
+from populace.envs.params import keywords_from, settle
+from populace.envs.policies import PolicySpec
+from populace.envs.sizes import check_size
+from populace.envs.validation import check_number, check_point
 
 DIMENSION = 2
 
@@ -53,6 +57,63 @@ def squared_norms(points: np.ndarray) -> np.ndarray:
     pairs = points.view(np.float64).reshape(-1, 2)
     pairs *= pairs
     return pairs[:, 0] + pairs[:, 1]
+
+
+@dataclass(frozen=True, kw_only=True)
+class MFLQRParams:
+    """The game's keywords and defaults, checked (see :class:`MFLQRCore`'s Arguments table);
+    the model's constants default to :class:`LQModel`'s."""
+
+    n_agents: int = 100
+    dt: float = LQModel.dt
+    sigma: float = LQModel.sigma
+    q1: float = LQModel.q1
+    q2: float = LQModel.q2
+    target: tuple[float, float] = LQModel.target
+    discount_rate: float = LQModel.discount_rate
+    init_mean: tuple[float, float] = (0.0, 0.0)
+    init_std: float = 0.5
+    action_bound: float = 10.0
+    max_cycles: int = 200
+    render_mode: str | None = None
+
+    def __post_init__(self) -> None:
+        settle(
+            self,
+            n_agents=check_size("n_agents", self.n_agents, minimum=1),
+            dt=check_number("dt", self.dt, low=0.0, high=1.0, low_open=True),
+            sigma=check_number("sigma", self.sigma, low=0.0),
+            q1=check_number("q1", self.q1, low=0.0, low_open=True),
+            q2=check_number("q2", self.q2, low=0.0),
+            target=check_point("target", self.target),
+            discount_rate=check_number("discount_rate", self.discount_rate, low=0.0),
+            init_mean=check_point("init_mean", self.init_mean),
+            init_std=check_number("init_std", self.init_std, low=0.0),
+            action_bound=check_number("action_bound", self.action_bound, low=0.0,
+                                      low_open=True),
+        )
+
+
+def check_reference_finite(lq: LQModel) -> None:
+    """Refuse, naming the parameters, a model whose reference equilibrium is not finite (a
+    weight such as ``q2=1e308`` overflows the Riccati recursion; the metrics, and every error
+    after them, would otherwise be NaN)."""
+    try:
+        with np.errstate(all="ignore"):
+            reference = stationary_equilibrium(lq)
+            finite = bool(np.isfinite([reference.gain, reference.variance,
+                                       reference.value_curvature]).all())
+    except (OverflowError, ZeroDivisionError, FloatingPointError):
+        finite = False
+    if finite:
+        return
+    names = ("dt", "sigma", "q1", "q2", "discount_rate")
+    changed = [f"{n}={getattr(lq, n)!r}" for n in names if getattr(lq, n) != getattr(LQModel, n)]
+    named = ", ".join(changed) or "these parameters"
+    raise ValueError(
+        f"mf_lqr_v0: the reference equilibrium is not finite for {named} (its gain or "
+        "variance overflows); use smaller cost weights or noise"
+    )
 
 
 class MFLQRCore(PopulationCore):
@@ -168,35 +229,17 @@ class MFLQRCore(PopulationCore):
     }
     agent_group = "agent"
 
-    def __init__(
-        self,
-        *,
-        n_agents: int = 100,
-        dt: float = 0.05,
-        sigma: float = 0.75,
-        q1: float = 1.5,
-        q2: float = 0.5,
-        target: Any = (0.5, -0.5),
-        discount_rate: float = 0.0,
-        init_mean: Any = (0.0, 0.0),
-        init_std: float = 0.5,
-        action_bound: float = 10.0,
-        max_cycles: int = 200,
-        render_mode: str | None = None,
-    ) -> None:
-        super().__init__(max_cycles=max_cycles, render_mode=render_mode)
-        self.n_agents = check_int("n_agents", n_agents, minimum=1)
-        self.lq = LQModel(
-            dt=check_number("dt", dt, low=0.0, high=1.0, low_open=True),
-            sigma=check_number("sigma", sigma, low=0.0),
-            q1=check_number("q1", q1, low=0.0, low_open=True),
-            q2=check_number("q2", q2, low=0.0),
-            target=check_point("target", target),
-            discount_rate=check_number("discount_rate", discount_rate, low=0.0),
-        )
-        self.init_mean = np.array(check_point("init_mean", init_mean))
-        self.init_std = check_number("init_std", init_std, low=0.0)
-        self.action_bound = check_number("action_bound", action_bound, low=0.0, low_open=True)
+    @keywords_from(MFLQRParams)
+    def __init__(self, params: MFLQRParams) -> None:
+        super().__init__(max_cycles=params.max_cycles, render_mode=params.render_mode)
+        self.settings = params
+        self.n_agents = params.n_agents
+        self.lq = LQModel(dt=params.dt, sigma=params.sigma, q1=params.q1, q2=params.q2,
+                          target=params.target, discount_rate=params.discount_rate)
+        check_reference_finite(self.lq)
+        self.init_mean = np.array(params.init_mean)
+        self.init_std = params.init_std
+        self.action_bound = params.action_bound
         action_space = spaces.Box(-self.action_bound, self.action_bound, (DIMENSION,),
                                   dtype=np.float64)
         observation_space = spaces.Box(-np.inf, np.inf, (2 * DIMENSION,), dtype=np.float64)
@@ -237,9 +280,13 @@ class MFLQRCore(PopulationCore):
         ``−(Q|x − z|² + ½|u|² + q₁q₂/Q·|h − m̄|²)·Δt`` (Q = q₁ + q₂, z = (q₁h + q₂m̄)/Q),
         which equals the definition with fewer passes over the agents."""
         model = self.lq
-        z = model.tracked_point(mean)
-        constant = model.q1 * model.q2 / model.q * float(np.sum((model.h - mean) ** 2))
-        total = squared_norms(as_plane(positions) - complex(z[0], z[1]))
+        # the scalars in Python floats: the same operations as on the (2,) arrays, bit for bit
+        q1, q2, q = model.q1, model.q2, model.q
+        (hx, hy), mx, my = model.target, float(mean[0]), float(mean[1])
+        z = complex((q1 * hx + q2 * mx) / q, (q1 * hy + q2 * my) / q)  # tracked_point
+        dx, dy = hx - mx, hy - my
+        constant = q1 * q2 / q * (dx * dx + dy * dy)
+        total = squared_norms(as_plane(positions) - z)
         total *= model.q
         total += 0.5 * squared_norms(as_plane(u).copy())
         total += constant
@@ -263,7 +310,7 @@ class MFLQRCore(PopulationCore):
         return finite_horizon_equilibrium(self.lq, self.max_cycles, self.init_mean,
                                           self.init_std**2)
 
-    def exploitability(self, policy: Any) -> float:
+    def exploitability(self, policy: object) -> float:
         """Per unit time, of a population playing the linear ``policy`` (the forms of
         :func:`populace.envs.mean_field_lqr.reference.as_linear_policy`)."""
         return MFLQRMetrics(self).exploitability_of(policy)
@@ -274,7 +321,7 @@ class MFLQRCore(PopulationCore):
         return finite_n_gap(self.lq, n_agents)
 
     # ----------------------------------------------------------------- declared hooks
-    def default_policy(self, group: str) -> Any:
+    def default_policy(self, group: str) -> PolicySpec:
         """The stationary equilibrium u = −K*(x − h), clipped to the action box."""
         self.group(group)
         equilibrium = self.reference_equilibrium()
@@ -282,9 +329,13 @@ class MFLQRCore(PopulationCore):
 
         def play_equilibrium(observations: Any, rng: np.random.Generator) -> np.ndarray:
             positions = np.asarray(observations)[:, :DIMENSION]
-            return np.clip(equilibrium.actions(positions), -bound, bound)
+            return cast(np.ndarray, np.clip(equilibrium.actions(positions), -bound, bound))
 
         return play_equilibrium
+
+    def own_state_size(self, group: str) -> int:
+        """The agent's own part of an observation: its position; the population mean follows."""
+        return DIMENSION
 
     def window_metrics(self) -> MFLQRMetrics:
         return MFLQRMetrics(self)

@@ -29,9 +29,10 @@ Cote (AAMAS 2018), Experiment 3. The discretization is ours (SPEC §2.7).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from populace.envs.mean_field_lqr import lqr
 
@@ -82,7 +83,7 @@ class StationaryEquilibrium:
     gamma: float
 
     def actions(self, positions: np.ndarray) -> np.ndarray:
-        return -self.gain * (positions - self.offset)
+        return cast(np.ndarray, -self.gain * (positions - self.offset))
 
 
 def riccati_gain(model: LQModel) -> tuple[float, float]:
@@ -141,7 +142,7 @@ class FiniteHorizonEquilibrium:
     variances: np.ndarray  # (T + 1,)
 
     def actions(self, t: int, positions: np.ndarray) -> np.ndarray:
-        return -self.gains[t] * positions + self.intercepts[t]
+        return cast(np.ndarray, -self.gains[t] * positions + self.intercepts[t])
 
 
 def backward_riccati(model: LQModel, horizon: int) -> tuple[np.ndarray, np.ndarray]:
@@ -222,7 +223,7 @@ class LinearPolicy:
     offset: np.ndarray
 
     @classmethod
-    def of(cls, gain: Any, offset: Any) -> LinearPolicy:
+    def of(cls, gain: ArrayLike, offset: ArrayLike) -> LinearPolicy:
         k = np.asarray(gain, dtype=np.float64)
         if k.ndim == 0:
             k = k * np.eye(DIMENSION)
@@ -236,7 +237,7 @@ class LinearPolicy:
         return cls(k, c)
 
     @classmethod
-    def affine(cls, gain: Any, intercept: Any) -> LinearPolicy:
+    def affine(cls, gain: ArrayLike, intercept: ArrayLike) -> LinearPolicy:
         """From ``u = −gain·x + intercept`` (offset = gain⁻¹·intercept; a singular gain has
         no rest point and gets an infinite offset)."""
         policy = cls.of(gain, 0.0)
@@ -248,10 +249,10 @@ class LinearPolicy:
         return cls(policy.gain, offset)
 
     def actions(self, positions: np.ndarray) -> np.ndarray:
-        return -(positions - self.offset) @ self.gain.T
+        return cast(np.ndarray, -(positions - self.offset) @ self.gain.T)
 
 
-def as_linear_policy(spec: Any) -> LinearPolicy | None:
+def as_linear_policy(spec: object) -> LinearPolicy | None:
     """A :class:`LinearPolicy` from the forms a learner's ``policy()`` may take — a
     LinearPolicy, ``{"gain": K, "offset": c}``, a pair ``(K, c)``, or any object with
     ``gain`` and ``offset`` attributes — else None."""

@@ -9,6 +9,7 @@ on its edge.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import cast
 
 import numpy as np
 
@@ -79,4 +80,4 @@ def density_image(grid: Grid, density: np.ndarray, points: np.ndarray,
         image[max(r - 4, 0): r + 5, c] = EQUILIBRIUM
         image[r, max(c - 4, 0): c + 5] = EQUILIBRIUM
     draw_text(image, title, 2, 2)
-    return image
+    return cast(np.ndarray, image)

@@ -14,17 +14,22 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
 import numpy as np
 from gymnasium import spaces
 
-from populace.envs.clipped_box import velocity_box
-from populace.envs.core import Group, PopulationCore, Step
+from populace.envs.core import Step
 from populace.envs.faces import faces
-from populace.envs.plane.density import DensityEstimator
+from populace.envs.params import keywords_from, settle, with_defaults
 from populace.envs.plane.picture import density_image, density_text
+from populace.envs.plane.plane_game import (
+    DIMENSION,
+    PlaneGameCore,
+    check_plane_params,
+)
 from populace.envs.plane.rewards import congested, desirability
 from populace.envs.plane.spatial_equilibrium import (
     GridEquilibrium,
@@ -34,14 +39,48 @@ from populace.envs.plane.spatial_equilibrium import (
     solve,
 )
 from populace.envs.plane.spatial_metrics import SpatialMetrics
-from populace.envs.validation import check_choice, check_int, check_number, check_point
+from populace.envs.policies import PolicySpec
+from populace.envs.validation import check_choice, check_number
 
-DIMENSION = 2
 REWARDS = ("single", "bimodal")
 CENTRES = {"single": ((0.0, 0.0),), "bimodal": ((-1.0, 0.0), (0.0, 0.0))}
 
 
-class SpatialCongestionCore(PopulationCore):
+@dataclass(frozen=True, kw_only=True)
+class SpatialCongestionParams:
+    """The game's keywords and defaults, checked (see :class:`SpatialCongestionCore`'s
+    Arguments table); frozen, so it keys the cache of grid equilibria."""
+
+    n_agents: int = 1000
+    alpha: float = 1.0
+    eta: float = 0.5
+    sigma: float = 0.05
+    reward: str = "single"
+    bump_variance: float = 0.25
+    start_mean: tuple[float, float] = (1.0, 0.0)
+    start_std: float = 0.1
+    bandwidth: float = 0.1
+    grid_cells: int = 121
+    grid_half_width: float = 3.0
+    action_bound: float = 3.0
+    strict: bool = False
+    max_cycles: int = 1
+    render_mode: str | None = None
+
+    def __post_init__(self) -> None:
+        check_plane_params(self)
+        settle(self, reward=check_choice("reward", self.reward, REWARDS),
+               bump_variance=check_number("bump_variance", self.bump_variance, low=0.0,
+                                          low_open=True))
+
+    def equilibrium_key(self) -> SpatialCongestionParams:
+        """These parameters without those the grid equilibrium ignores (the population, the
+        action box, the episode, rendering): the key of its cache."""
+        return with_defaults(
+            self, ("n_agents", "action_bound", "strict", "max_cycles", "render_mode"))
+
+
+class SpatialCongestionCore(PlaneGameCore):
     """## Description
 
     Agents choose where to stand in the plane (Mguni, Jennings & Munoz de Cote, *Decentralised
@@ -95,7 +134,10 @@ class SpatialCongestionCore(PopulationCore):
 
     ## Episode End
 
-    Truncation after `max_cycles` rounds; never terminates.
+    Termination after `max_cycles` rounds (one by default), never truncation: the episode is a
+    fixed number of independent plays of a one-shot game, and nothing follows the last play,
+    so there is no state to bootstrap a value from (the semantics Gymnasium expects of a game
+    that ends: `terminated=True`, `truncated=False`; a time limit would be a truncation).
 
     ## Metrics
 
@@ -152,60 +194,21 @@ class SpatialCongestionCore(PopulationCore):
         "name": "spatial_congestion_v0", "render_modes": ["rgb_array", "ansi", "human"],
         "render_fps": 4,
     }
-    agent_group = "agent"
-
-    def __init__(
-        self,
-        *,
-        n_agents: int = 1000,
-        alpha: float = 1.0,
-        eta: float = 0.5,
-        sigma: float = 0.05,
-        reward: str = "single",
-        bump_variance: float = 0.25,
-        start_mean: Any = (1.0, 0.0),
-        start_std: float = 0.1,
-        bandwidth: float = 0.1,
-        grid_cells: int = 121,
-        grid_half_width: float = 3.0,
-        action_bound: float = 3.0,
-        strict: bool = False,
-        max_cycles: int = 1,
-        render_mode: str | None = None,
-    ) -> None:
-        super().__init__(max_cycles=max_cycles, render_mode=render_mode)
-        self.n_agents = check_int("n_agents", n_agents, minimum=1)
-        self.alpha = check_number("alpha", alpha, low=0.0, low_open=True)
-        self.eta = check_number("eta", eta, low=0.0)
-        self.sigma = check_number("sigma", sigma, low=0.0)
-        self.reward = check_choice("reward", reward, REWARDS)
-        self.centres = CENTRES[self.reward]
-        self.bump_variance = check_number("bump_variance", bump_variance, low=0.0,
-                                          low_open=True)
-        self.start_mean = np.array(check_point("start_mean", start_mean))
-        self.start_std = check_number("start_std", start_std, low=0.0)
-        self.density = DensityEstimator.on_square(grid_half_width, grid_cells, bandwidth)
-        self.grid = self.density.grid
-        self.action_bound = check_number("action_bound", action_bound, low=0.0, low_open=True)
-        action_space = velocity_box(self.action_bound, DIMENSION, strict)
-        self.strict = bool(strict)
+    @keywords_from(SpatialCongestionParams)
+    def __init__(self, params: SpatialCongestionParams) -> None:
         observation_space = spaces.Box(-np.inf, np.inf, (DIMENSION,), dtype=np.float64)
-        self.groups = (Group(self.agent_group, self.n_agents, action_space, observation_space),)
-        self.state_space = spaces.Box(-np.inf, np.inf, (DIMENSION * self.n_agents,),
-                                      dtype=np.float64)
+        super().__init__(params, observation_space, state_size=DIMENSION * params.n_agents)
+        self.settings = params
+        self.reward = params.reward
+        self.centres = CENTRES[self.reward]
+        self.bump_variance = params.bump_variance
         self.starts = np.zeros((self.n_agents, DIMENSION))
         self.landings: np.ndarray | None = None
         self.last_density: np.ndarray | None = None
 
     # ----------------------------------------------------------------- dynamics
-    def _draw_starts(self) -> np.ndarray:
-        starts = self.np_random.standard_normal((self.n_agents, DIMENSION))
-        starts *= self.start_std
-        starts += self.start_mean
-        return starts
-
     def _reset(self) -> dict[str, np.ndarray]:
-        self.starts = self._draw_starts()
+        self.starts = self.draw_positions()
         self.landings = None
         self.last_density = None
         return {self.agent_group: self.starts.copy()}
@@ -219,9 +222,10 @@ class SpatialCongestionCore(PopulationCore):
         landings += moves
         rewards, density = self.payoffs(landings, moves)
         self.landings, self.last_density = landings, density
-        self.starts = self._draw_starts()
+        self.starts = self.draw_positions()
         return Step(observations={self.agent_group: self.starts.copy()},
-                    rewards={self.agent_group: rewards}, terminated=False, truncated=False,
+                    rewards={self.agent_group: rewards},
+                    terminated=self.cycle + 1 >= self.max_cycles, truncated=False,
                     info={"starts": starts, "moves": moves, "landings": landings,
                           "density": density})
 
@@ -242,7 +246,7 @@ class SpatialCongestionCore(PopulationCore):
 
     def reference_equilibrium(self) -> GridEquilibrium:
         """The grid mean-field equilibrium (fictitious play; cached per game constants)."""
-        return _equilibrium(self._constants())
+        return _equilibrium(self.settings.equilibrium_key())
 
     def exploitability(self, policy: Any) -> float:
         """Of a grid policy (``(S, G)``, rows over the nodes) on the grid game."""
@@ -254,13 +258,8 @@ class SpatialCongestionCore(PopulationCore):
         :func:`populace.envs.plane.spatial_equilibrium.finite_n_gap`)."""
         return finite_n_gap(self.reference_equilibrium(), n_agents)
 
-    def _constants(self) -> tuple[Any, ...]:
-        return (self.alpha, self.eta, self.sigma, self.reward, self.bump_variance,
-                tuple(self.start_mean.tolist()), self.start_std, self.density.bandwidth,
-                self.grid.cells, self.grid.high)
-
     # ----------------------------------------------------------------- declared hooks
-    def default_policy(self, group: str) -> Any:
+    def default_policy(self, group: str) -> PolicySpec:
         """The grid equilibrium (see the class doc), solved at its first use."""
         self.group(group)
         bound = self.action_bound
@@ -282,6 +281,11 @@ class SpatialCongestionCore(PopulationCore):
             return np.clip(aims - starts, -bound, bound)
 
         return play_equilibrium
+
+    def own_state_size(self, group: str) -> int:
+        """The agent's own part of an observation: all of it, its position (the population
+        reaches an agent only through its rewards)."""
+        return DIMENSION
 
     def window_metrics(self) -> SpatialMetrics:
         return SpatialMetrics(self)
@@ -312,23 +316,15 @@ class SpatialCongestionCore(PopulationCore):
         return {"starts": self.starts.copy()}
 
     def _load_state_arrays(self, state: dict[str, Any]) -> None:
-        starts = np.array(state["starts"], dtype=np.float64)
-        if starts.shape != (self.n_agents, DIMENSION):
-            raise ValueError(f"checkpoint starts have shape {starts.shape}, "
-                             f"expected ({self.n_agents}, {DIMENSION})")
-        self.starts = starts
+        self.starts = self.load_positions(state, "starts")
         self.landings = None
         self.last_density = None
 
 
 @lru_cache(maxsize=16)
-def _equilibrium(constants: tuple[Any, ...]) -> GridEquilibrium:
-    alpha, eta, sigma, reward, variance, start_mean, start_std, bandwidth, cells, half = constants
-    core = SpatialCongestionCore(
-        n_agents=1, alpha=alpha, eta=eta, sigma=sigma, reward=reward, bump_variance=variance,
-        start_mean=start_mean, start_std=start_std, bandwidth=bandwidth, grid_cells=cells,
-        grid_half_width=half)
-    return solve(core.grid_game())
+def _equilibrium(key: SpatialCongestionParams) -> GridEquilibrium:
+    """The grid equilibrium of the games whose parameters have this key, solved once."""
+    return solve(GridGame.of(SpatialCongestionCore(**vars(key))))
 
 
 raw_env, parallel_env, env, focal_env, vector_env = faces(SpatialCongestionCore)

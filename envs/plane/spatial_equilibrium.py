@@ -29,7 +29,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 
@@ -80,7 +80,7 @@ class GridGame:
     def costs(self) -> np.ndarray:
         """½η|y − x_s|², ``(S, G)``."""
         offsets = self.grid.nodes[None, :, :] - self.starts[:, None, :]
-        return 0.5 * self.eta * np.einsum("sgk,sgk->sg", offsets, offsets)
+        return cast(np.ndarray, 0.5 * self.eta * np.einsum("sgk,sgk->sg", offsets, offsets))
 
     @property
     def size(self) -> tuple[int, int]:
@@ -90,7 +90,7 @@ class GridGame:
     def aims(self, policy: np.ndarray) -> np.ndarray:
         """ν = Σ_s w_s π[s], as node masses ``(cells, cells)``."""
         n = self.grid.cells
-        return (self.weights @ policy).reshape(n, n)
+        return cast(np.ndarray, (self.weights @ policy).reshape(n, n))
 
     def density(self, policy: np.ndarray) -> np.ndarray:
         """m on the nodes, for a population playing ``policy``."""
@@ -105,7 +105,7 @@ class GridGame:
 
     def payoffs(self, policy: np.ndarray) -> np.ndarray:
         """r(s, y) = R(y) − ½η|y − x_s|² under the density ``policy`` induces, ``(S, G)``."""
-        return self.value_of_aims(self.density(policy))[None, :] - self.costs
+        return cast(np.ndarray, self.value_of_aims(self.density(policy))[None, :] - self.costs)
 
     def exploitability(self, policy: np.ndarray) -> float:
         """Σ_s w_s (max_y r − Σ_y π r) under π's own density (module doc)."""
@@ -138,7 +138,7 @@ class GridGame:
         if empty.any():
             policy[empty] = policy.sum(axis=0) / max(float(totals.sum()), 1.0)
             totals[empty] = 1.0
-        return policy / totals
+        return cast(np.ndarray, policy / totals)
 
 
 def add_aims(grid: Grid, policy: np.ndarray, rows: np.ndarray, aims: np.ndarray) -> None:

@@ -5,12 +5,12 @@ from __future__ import annotations
 
 import inspect
 from collections.abc import Callable, Mapping
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 import numpy as np
 
 from populace.envs.core import Step
-from populace.envs.metrics import WindowMetrics
+from populace.envs.metrics import ScoredPolicy, WindowMetrics, action_rule
 from populace.envs.plane.density import bin_points
 from populace.envs.plane.spatial_equilibrium import GridEquilibrium, add_aims, nearest_start
 
@@ -52,6 +52,7 @@ class SpatialMetrics(WindowMetrics):
       (SPEC: it grows with α); ``mean_x``, ``mean_y``: their mean.
     """
 
+    higher_is_better = ("mean_reward",)
     columns = ("exploitability", "density_distance", "mean_reward", "spread", "mean_x",
                "mean_y")
     play: np.ndarray | None  # (S, G) aims counted per quadrature start
@@ -84,13 +85,14 @@ class SpatialMetrics(WindowMetrics):
         self.first += landings.sum(axis=0)
         self.second += float(np.einsum("ij,ij->", landings, landings))
 
-    def scored_policy(self, policy: Any) -> np.ndarray | None:
+    def scored_policy(self, policy: ScoredPolicy) -> np.ndarray | None:
         """The grid policy to score for ``policy`` (see the class doc), None if none."""
         game = self.equilibrium.game
         if isinstance(policy, np.ndarray) and policy.shape == game.size:
             return policy
-        if callable(policy) and not hasattr(policy, "act"):
-            moves = np.asarray(call_policy(policy, game.starts.copy()),
+        rule = action_rule(policy)
+        if rule is not None:
+            moves = np.asarray(call_policy(rule, game.starts.copy()),
                                dtype=np.float64).reshape(len(game.starts), 2)
             bound = self.core.action_bound
             return game.policy_of_aims(game.starts + np.clip(moves, -bound, bound))
@@ -102,7 +104,7 @@ class SpatialMetrics(WindowMetrics):
         if empty.any():  # starts nobody was nearest to play the population's overall aims
             played[empty] = self.play.sum(axis=0) / float(totals.sum())
             totals[empty] = 1.0
-        return played / totals
+        return cast("np.ndarray | None", played / totals)
 
     def scores(self, policies: Mapping[str, Any]) -> dict[str, float | int]:
         equilibrium = self.equilibrium

@@ -14,18 +14,24 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from dataclasses import dataclass
 from functools import lru_cache
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 from gymnasium import spaces
 
-from populace.envs.clipped_box import velocity_box
-from populace.envs.core import Group, PopulationCore, Step
+from populace.envs.core import Step
 from populace.envs.faces import faces
-from populace.envs.metrics import WindowMetrics
-from populace.envs.plane.density import DensityEstimator
+from populace.envs.metrics import ScoredPolicy, WindowMetrics, action_rule
+from populace.envs.params import keywords_from, settle, with_defaults
 from populace.envs.plane.picture import density_image, density_text
+from populace.envs.plane.plane_game import (
+    DIMENSION,
+    PlaneGameCore,
+    check_plane_params,
+)
 from populace.envs.plane.rewards import bump, congested
 from populace.envs.plane.supply_equilibrium import (
     SupplyEquilibrium,
@@ -33,12 +39,58 @@ from populace.envs.plane.supply_equilibrium import (
     solve_supply,
     supply_finite_n_gap,
 )
-from populace.envs.validation import check_int, check_number, check_point
-
-DIMENSION = 2
+from populace.envs.validation import check_number, check_point
 
 
-class SupplyDemandCore(PopulationCore):
+@dataclass(frozen=True, kw_only=True)
+class SupplyDemandParams:
+    """The game's keywords and defaults, checked (see :class:`SupplyDemandCore`'s Arguments
+    table); frozen, so it keys the cache of grid equilibria."""
+
+    n_agents: int = 200
+    alpha: float = 0.1
+    eta: float = 2.0
+    sigma: float = 0.02
+    demand_variance: float = 0.1
+    demand_scale: float = 0.05
+    path_centre: tuple[float, float] = (0.0, 0.0)
+    path_radius: float = 1.0
+    offset_std: float = 0.05
+    speed_spread: float = 0.1
+    start_mean: tuple[float, float] = (-0.2, 0.0)
+    start_std: float = 0.1
+    bandwidth: float = 0.1
+    grid_cells: int = 121
+    grid_half_width: float = 3.0
+    action_bound: float = 0.5
+    strict: bool = False
+    max_cycles: int = 30
+    render_mode: str | None = None
+
+    def __post_init__(self) -> None:
+        check_plane_params(self)
+        settle(
+            self,
+            demand_variance=check_number("demand_variance", self.demand_variance, low=0.0,
+                                         low_open=True),
+            demand_scale=check_number("demand_scale", self.demand_scale, low=0.0,
+                                      low_open=True),
+            path_centre=check_point("path_centre", self.path_centre),
+            path_radius=check_number("path_radius", self.path_radius, low=0.0, low_open=True),
+            offset_std=check_number("offset_std", self.offset_std, low=0.0),
+            speed_spread=check_number("speed_spread", self.speed_spread, low=0.0, high=1.0,
+                                      high_open=True),
+        )
+
+    def equilibrium_key(self) -> SupplyDemandParams:
+        """These parameters without those the grid equilibrium ignores (the population, the
+        density grid, which it replaces with its own, strictness, rendering): the key of
+        its cache."""
+        return with_defaults(self, ("n_agents", "grid_cells", "grid_half_width", "strict",
+                                      "render_mode"))
+
+
+class SupplyDemandCore(PlaneGameCore):
     """## Description
 
     Firms place their supply where demand will be (Mguni, Jennings & Munoz de Cote,
@@ -156,56 +208,18 @@ class SupplyDemandCore(PopulationCore):
         "name": "supply_demand_v0", "render_modes": ["rgb_array", "ansi", "human"],
         "render_fps": 6,
     }
-    agent_group = "agent"
-
-    def __init__(
-        self,
-        *,
-        n_agents: int = 200,
-        alpha: float = 0.1,
-        eta: float = 2.0,
-        sigma: float = 0.02,
-        demand_variance: float = 0.1,
-        demand_scale: float = 0.05,
-        path_centre: Any = (0.0, 0.0),
-        path_radius: float = 1.0,
-        offset_std: float = 0.05,
-        speed_spread: float = 0.1,
-        start_mean: Any = (-0.2, 0.0),
-        start_std: float = 0.1,
-        bandwidth: float = 0.1,
-        grid_cells: int = 121,
-        grid_half_width: float = 3.0,
-        action_bound: float = 0.5,
-        strict: bool = False,
-        max_cycles: int = 30,
-        render_mode: str | None = None,
-    ) -> None:
-        super().__init__(max_cycles=max_cycles, render_mode=render_mode)
-        self.n_agents = check_int("n_agents", n_agents, minimum=1)
-        self.alpha = check_number("alpha", alpha, low=0.0, low_open=True)
-        self.eta = check_number("eta", eta, low=0.0)
-        self.sigma = check_number("sigma", sigma, low=0.0)
-        self.demand_variance = check_number("demand_variance", demand_variance, low=0.0,
-                                            low_open=True)
-        self.demand_scale = check_number("demand_scale", demand_scale, low=0.0, low_open=True)
-        self.path_centre = np.array(check_point("path_centre", path_centre))
-        self.path_radius = check_number("path_radius", path_radius, low=0.0, low_open=True)
-        self.offset_std = check_number("offset_std", offset_std, low=0.0)
-        self.speed_spread = check_number("speed_spread", speed_spread, low=0.0, high=1.0,
-                                         high_open=True)
-        self.start_mean = np.array(check_point("start_mean", start_mean))
-        self.start_std = check_number("start_std", start_std, low=0.0)
-        self.density = DensityEstimator.on_square(grid_half_width, grid_cells, bandwidth)
-        self.grid = self.density.grid
-        self.action_bound = check_number("action_bound", action_bound, low=0.0, low_open=True)
-        action_space = velocity_box(self.action_bound, DIMENSION, strict)
-        self.strict = bool(strict)
+    @keywords_from(SupplyDemandParams)
+    def __init__(self, params: SupplyDemandParams) -> None:
         observation_space = spaces.Box(np.array([-np.inf, -np.inf, 0.0]),
                                        np.array([np.inf, np.inf, 1.0]), dtype=np.float64)
-        self.groups = (Group(self.agent_group, self.n_agents, action_space, observation_space),)
-        self.state_space = spaces.Box(-np.inf, np.inf, (DIMENSION * self.n_agents + 1,),
-                                      dtype=np.float64)
+        super().__init__(params, observation_space, state_size=DIMENSION * params.n_agents + 1)
+        self.settings = params
+        self.demand_variance = params.demand_variance
+        self.demand_scale = params.demand_scale
+        self.path_centre = np.array(params.path_centre)
+        self.path_radius = params.path_radius
+        self.offset_std = params.offset_std
+        self.speed_spread = params.speed_spread
         self.positions = np.zeros((self.n_agents, DIMENSION))
         self.offset = np.zeros(DIMENSION)
         self.speed = 1.0
@@ -217,8 +231,8 @@ class SupplyDemandCore(PopulationCore):
         offset = self.offset if offset is None else offset
         speed = self.speed if speed is None else speed
         angle = np.pi * (1.0 - speed * t / self.max_cycles)
-        return self.path_centre + offset + self.path_radius * np.array(
-            [np.cos(angle), np.sin(angle)])
+        centre: np.ndarray = self.path_centre + offset
+        return centre + self.path_radius * np.array([np.cos(angle), np.sin(angle)])
 
     def path(self, samples: int = 61) -> np.ndarray:
         """The nominal path (no offset, speed 1) at ``samples`` times over [0, T]."""
@@ -228,10 +242,7 @@ class SupplyDemandCore(PopulationCore):
     # ----------------------------------------------------------------- dynamics
     def _reset(self) -> dict[str, np.ndarray]:
         rng = self.np_random
-        positions = rng.standard_normal((self.n_agents, DIMENSION))
-        positions *= self.start_std
-        positions += self.start_mean
-        self.positions = positions
+        self.positions = self.draw_positions()
         self.offset = self.offset_std * rng.standard_normal(DIMENSION)
         self.speed = float(rng.uniform(1.0 - self.speed_spread, 1.0 + self.speed_spread))
         return {self.agent_group: self._observe(0)}
@@ -241,7 +252,7 @@ class SupplyDemandCore(PopulationCore):
         positions = self.positions
         t = self.cycle
         centre = self.centre(t)
-        density = self.density.at(self.density.on_grid(positions), positions)
+        density = self.density(positions)  # a direct sum at small N, else binned FFT
         demand = bump(positions, (centre[0], centre[1]), self.demand_variance)
         demand *= self.demand_scale
         rewards = congested(demand, density, self.alpha)
@@ -267,7 +278,7 @@ class SupplyDemandCore(PopulationCore):
     # ----------------------------------------------------------------- equilibria
     def reference_equilibrium(self) -> SupplyEquilibrium:
         """The grid mean-field equilibrium (class doc; cached per game constants)."""
-        return _equilibrium(self._constants())
+        return _equilibrium(self.settings.equilibrium_key())
 
     def exploitability(self, policy: Any) -> float:
         """Per agent and episode, of a population policy ``policy(observations[, rng])`` read
@@ -281,13 +292,12 @@ class SupplyDemandCore(PopulationCore):
         :func:`populace.envs.plane.supply_equilibrium.supply_finite_n_gap`)."""
         return supply_finite_n_gap(self.reference_equilibrium(), n_agents)
 
-    def _constants(self) -> tuple[Any, ...]:
-        return (self.alpha, self.eta, self.sigma, self.demand_variance, self.demand_scale,
-                tuple(self.path_centre.tolist()), self.path_radius, self.offset_std,
-                self.speed_spread, tuple(self.start_mean.tolist()), self.start_std,
-                self.density.bandwidth, self.action_bound, self.max_cycles)
-
     # ----------------------------------------------------------------- declared hooks
+    def own_state_size(self, group: str) -> int:
+        """The agent's own part of an observation: all of it (no population statistic)."""
+        shape = cast(tuple[int, ...], self.group(group).observation_space.shape)  # a Box's
+        return int(shape[0])
+
     def window_metrics(self) -> SupplyDemandMetrics:
         return SupplyDemandMetrics(self)
 
@@ -317,11 +327,7 @@ class SupplyDemandCore(PopulationCore):
                 "speed": np.array(self.speed)}
 
     def _load_state_arrays(self, state: dict[str, Any]) -> None:
-        positions = np.array(state["positions"], dtype=np.float64)
-        if positions.shape != (self.n_agents, DIMENSION):
-            raise ValueError(f"checkpoint positions have shape {positions.shape}, "
-                             f"expected ({self.n_agents}, {DIMENSION})")
-        self.positions = positions
+        self.positions = self.load_positions(state, "positions")
         self.offset = np.array(state["offset"], dtype=np.float64).reshape(DIMENSION)
         self.speed = float(state["speed"])
 
@@ -332,6 +338,8 @@ class SupplyDemandMetrics(WindowMetrics):
     ``exploitability`` of the learners' policy when it is a callable (else NaN)."""
 
     columns = ("mean_reward", "movement_cost", "demand_distance", "exploitability")
+    headline = "mean_reward"
+    higher_is_better = ("mean_reward",)
 
     def __init__(self, core: SupplyDemandCore) -> None:
         self.core = core
@@ -346,10 +354,9 @@ class SupplyDemandMetrics(WindowMetrics):
         self.cost += float(step.info["cost"].mean())
         self.distance += float(np.sqrt(np.einsum("ij,ij->i", offsets, offsets)).mean())
 
-    def scores(self, policies: Any) -> dict[str, float | int]:
-        policy = policies.get(self.group)
-        scored = callable(policy) and not hasattr(policy, "act")
-        exploitability = self.core.exploitability(policy) if scored else float("nan")
+    def scores(self, policies: Mapping[str, ScoredPolicy]) -> dict[str, float | int]:
+        rule = action_rule(policies.get(self.group))
+        exploitability = float("nan") if rule is None else self.core.exploitability(rule)
         if self.steps == 0:
             return {**dict.fromkeys(self.columns, float("nan")), "exploitability": exploitability}
         return {"mean_reward": self.reward / self.steps, "movement_cost": self.cost / self.steps,
@@ -371,15 +378,9 @@ class SupplyDemandMetrics(WindowMetrics):
 
 
 @lru_cache(maxsize=16)
-def _equilibrium(constants: tuple[Any, ...]) -> SupplyEquilibrium:
-    (alpha, eta, sigma, variance, scale, centre, radius, offset_std, speed_spread, start_mean,
-     start_std, bandwidth, bound, horizon) = constants
-    core = SupplyDemandCore(
-        n_agents=1, alpha=alpha, eta=eta, sigma=sigma, demand_variance=variance,
-        demand_scale=scale, path_centre=centre, path_radius=radius, offset_std=offset_std,
-        speed_spread=speed_spread, start_mean=start_mean, start_std=start_std,
-        bandwidth=bandwidth, action_bound=bound, max_cycles=horizon)
-    return solve_supply(SupplyGridGame.of(core, cells=31))
+def _equilibrium(key: SupplyDemandParams) -> SupplyEquilibrium:
+    """The grid equilibrium of the games whose parameters have this key, solved once."""
+    return solve_supply(SupplyGridGame.of(SupplyDemandCore(**vars(key)), cells=31))
 
 
 raw_env, parallel_env, env, focal_env, vector_env = faces(SupplyDemandCore)

@@ -27,7 +27,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 
@@ -69,7 +69,7 @@ class SupplyGridGame:
     @cached_property
     def move_costs(self) -> np.ndarray:
         """η|u|² of each offset, ``(U,)``."""
-        return self.eta * self.grid.spacing**2 * (self.offsets**2).sum(axis=1)
+        return cast(np.ndarray, self.eta * self.grid.spacing**2 * (self.offsets**2).sum(axis=1))
 
     @cached_property
     def spread(self) -> GaussianSmoother:

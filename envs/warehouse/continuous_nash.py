@@ -50,10 +50,11 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import cast
 
 import numpy as np
 
+from populace.envs.policies import DeclaresProbabilities
 from populace.envs.warehouse.warehouse_continuous import (
     BINS,
     GLOBAL_NOISE,
@@ -86,19 +87,22 @@ class ContinuousGains:
         return max(self.dispatcher, self.robot, 0.0)
 
 
-def probabilities_of(policy: Any, role: str, n_actions: int) -> ProbabilityFn:
+def probabilities_of(policy: object, role: str, n_actions: int) -> ProbabilityFn:
     """The role's action probabilities as a function of a batch of observations: the
-    policy's declared ``action_probabilities``, or its actions read as one-hot rows."""
-    declared = getattr(policy, "action_probabilities", None)
-    if not callable(declared) and not callable(policy):
+    policy's declared ``action_probabilities``
+    (:class:`~populace.envs.policies.DeclaresProbabilities`), or its actions read as one-hot
+    rows."""
+    declared = (policy.action_probabilities if isinstance(policy, DeclaresProbabilities)
+                else None)
+    if declared is None and not callable(policy):
         raise ValueError(f"the {role} policy must be callable or declare "
                          f"action_probabilities, got {type(policy).__name__}")
 
     def probabilities(observations: np.ndarray) -> np.ndarray:
-        if callable(declared):
+        if declared is not None:
             p = np.asarray(declared(observations), dtype=np.float64)
         else:
-            actions = np.asarray(policy(observations))
+            actions = np.asarray(cast(ProbabilityFn, policy)(observations))  # callable
             if actions.shape != (len(observations),) or not np.all(
                     (actions >= 0) & (actions < n_actions)):
                 raise ValueError(f"the {role} policy must return one action in "
@@ -134,7 +138,8 @@ def cell_of(positions: np.ndarray) -> np.ndarray:
 def draw(probabilities: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     """One action per row of ``(..., n_actions)`` probabilities."""
     cumulative = np.cumsum(probabilities, axis=-1)[..., :-1]
-    return (rng.random(probabilities.shape[:-1])[..., None] >= cumulative).sum(axis=-1)
+    return cast(
+        np.ndarray, (rng.random(probabilities.shape[:-1])[..., None] >= cumulative).sum(axis=-1))
 
 
 @dataclass(frozen=True)
@@ -163,12 +168,12 @@ class JointPlay:
               rng: np.random.Generator) -> np.ndarray:
         cells = nearest(positions, TABLE) * TABLE + nearest(reference, TABLE)[:, None]
         below = self.cumulative[cells]
-        return (rng.random(positions.shape)[..., None] >= below).sum(axis=-1)
+        return cast(np.ndarray, (rng.random(positions.shape)[..., None] >= below).sum(axis=-1))
 
 
 # --------------------------------------------------------------------------- robot
 def normal_cdf(x: np.ndarray) -> np.ndarray:
-    return 0.5 * (1.0 + np.vectorize(math.erf)(x / math.sqrt(2.0)))
+    return cast(np.ndarray, 0.5 * (1.0 + np.vectorize(math.erf)(x / math.sqrt(2.0))))
 
 
 def cell_kernel(means: np.ndarray, sd: float) -> np.ndarray:
@@ -179,7 +184,7 @@ def cell_kernel(means: np.ndarray, sd: float) -> np.ndarray:
                             np.ones(means.shape + (1,))], axis=-1)
     mass = np.diff(edges, axis=-1)
     mass[mass < 1e-12] = 0.0  # the far tails would only slow the sums (subnormal numbers)
-    return mass / mass.sum(axis=-1, keepdims=True)
+    return cast(np.ndarray, mass / mass.sum(axis=-1, keepdims=True))
 
 
 def target_frequencies(play: JointPlay, episodes: int, horizon: int,
@@ -195,7 +200,7 @@ def target_frequencies(play: JointPlay, episodes: int, horizon: int,
         reference, robots, _, _ = play.model.step(reference, robots, targets, moves, rng)
     overall = counts.sum(axis=0) / counts.sum()
     seen = counts.sum(axis=1, keepdims=True)
-    return np.where(seen > 0, counts / np.maximum(seen, 1.0), overall)
+    return cast(np.ndarray, np.where(seen > 0, counts / np.maximum(seen, 1.0), overall))
 
 
 def robot_best_response(frequencies: np.ndarray, gamma: float, horizon: int) -> np.ndarray:
@@ -292,7 +297,7 @@ def dispatcher_gain(play: JointPlay, episodes: int, times: Sequence[int], lookah
 
 
 # --------------------------------------------------------------------------- both
-def continuous_gains(model: ContinuousModel, dispatcher: Any, robot: Any, *,
+def continuous_gains(model: ContinuousModel, dispatcher: object, robot: object, *,
                      episodes: int = 64, horizon: int = 100, ghosts: int = 16,
                      times: Sequence[int] = (0, 10), lookahead: int = 20,
                      seed: int = 0) -> ContinuousGains:

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 from itertools import combinations
 from math import comb
+from typing import cast
 
 import numpy as np
 
@@ -64,7 +65,7 @@ class CountVectors:
 
     def binomial(self, b: np.ndarray, j: int) -> np.ndarray:
         """C(b, j) for an array of ``b`` (at most k + states − 1) and ``j < states``."""
-        return self._binomial[b, j]
+        return cast(np.ndarray, self._binomial[b, j])
 
     def agents(self) -> np.ndarray:
         """``(size, k)``: each vector written out as the sorted states of its k agents."""

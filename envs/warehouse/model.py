@@ -20,6 +20,7 @@ chain of (s_g, one robot) — the source of the sanity values in the tests.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import cast
 
 import numpy as np
 
@@ -32,7 +33,7 @@ PULLS = ("next", "current")
 def softmax(logits: np.ndarray) -> np.ndarray:
     """Softmax over the last axis."""
     shifted = np.exp(logits - logits.max(axis=-1, keepdims=True))
-    return shifted / shifted.sum(axis=-1, keepdims=True)
+    return cast(np.ndarray, shifted / shifted.sum(axis=-1, keepdims=True))
 
 
 def dispatcher_kernel() -> np.ndarray:
@@ -58,14 +59,14 @@ def robot_kernel() -> np.ndarray:
 def ring_distance() -> np.ndarray:
     """d[s_l, s_g]: distance between zones on the ring of five."""
     gap = np.abs(np.arange(ZONES)[:, None] - np.arange(ZONES)[None, :])
-    return np.minimum(gap, ZONES - gap)
+    return cast(np.ndarray, np.minimum(gap, ZONES - gap))
 
 
 def robot_reward() -> np.ndarray:
     """r_l[s_l, s_g, a_l], shape (5, 5, 3)."""
     d = ring_distance()
     base = np.where(d == 0, 10.0, 2.0 / (1.0 + d))
-    return base[:, :, None] + ACTION_BONUS
+    return cast(np.ndarray, base[:, :, None] + ACTION_BONUS)
 
 
 @dataclass(frozen=True)
@@ -107,13 +108,13 @@ class WarehouseModel:
         # the robot's action looks at s_g(t); the pull at s_g(t) or s_g(t+1)
         by_pull = np.einsum("lga,lpam->gplm", robot_policy, self.robot_kernel)
         if self.pull == "next":
-            return by_pull
+            return cast(np.ndarray, by_pull)
         zones = np.arange(ZONES)
         return np.repeat(by_pull[zones, zones][:, None], ZONES, axis=1)
 
     def robot_mean_reward(self, robot_policy: np.ndarray) -> np.ndarray:
         """r̃_l[s_l, s_g] = Σ_a π_l(a | s_l, s_g) r_l(s_l, s_g, a)."""
-        return np.einsum("lga,lga->lg", robot_policy, self.robot_reward)
+        return cast(np.ndarray, np.einsum("lga,lga->lg", robot_policy, self.robot_reward))
 
 
 def chain_value(model: WarehouseModel, dispatcher_policy: np.ndarray,

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from typing import cast
 
 import numpy as np
 
@@ -61,9 +62,9 @@ def dispatcher_from_rows(rows_of: Callable[[np.ndarray, np.ndarray], np.ndarray]
     def act(zones: np.ndarray, counts: np.ndarray, rng: np.random.Generator) -> np.ndarray:
         rows = rows_of(zones, counts)
         if np.all((rows == 0) | (rows == 1)):
-            return rows.argmax(axis=1)
+            return cast(np.ndarray, rows.argmax(axis=1))
         cumulative = np.cumsum(rows, axis=1)
-        return (rng.random(len(zones))[:, None] >= cumulative[:, :-1]).sum(axis=1)
+        return cast(np.ndarray, (rng.random(len(zones))[:, None] >= cumulative[:, :-1]).sum(axis=1))
 
     return act
 

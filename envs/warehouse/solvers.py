@@ -26,6 +26,7 @@ Q-values at temperature max(0.3, Q-range/3) from a kernel of 200 Monte-Carlo dra
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import cast
 
 import numpy as np
 
@@ -47,7 +48,7 @@ class DispatcherPlan:
 
     def probabilities(self) -> np.ndarray:
         """The greedy policy as one-hot rows, ``(5, S, 5)``."""
-        return np.eye(ZONES)[self.actions]
+        return cast(np.ndarray, np.eye(ZONES)[self.actions])
 
 
 def next_ranks(model: WarehouseModel, robot_policy: np.ndarray, space: CountVectors,
@@ -98,7 +99,7 @@ def surrogate_reward(model: WarehouseModel, robot_policy: np.ndarray,
                      space: CountVectors) -> np.ndarray:
     """``R[s_g, rank, a_g] = r_g(s_g, a_g) + (1/k) Σ_j c_j r̃_l(j, s_g)``."""
     local = space.vectors @ model.robot_mean_reward(robot_policy) / space.k  # (S, g)
-    return model.dispatcher_reward[:, None, :] + local.T[:, :, None]
+    return cast(np.ndarray, model.dispatcher_reward[:, None, :] + local.T[:, :, None])
 
 
 def solve_dispatcher(model: WarehouseModel, robot_policy: np.ndarray, space: CountVectors,
@@ -134,7 +135,7 @@ def expected_values(values: np.ndarray, by_sample: np.ndarray) -> np.ndarray:
     total = np.take(flat, by_sample[0])
     for indices in by_sample[1:]:
         total += np.take(flat, indices)
-    return total / len(by_sample)
+    return cast(np.ndarray, total / len(by_sample))
 
 
 def dispatcher_best_response(model: WarehouseModel, robot_policy: np.ndarray,
@@ -159,7 +160,7 @@ def induced_kernel(visits: np.ndarray) -> np.ndarray:
                         np.eye(ZONES)[:, None, :])
     chosen = np.where(visits.sum(-1, keepdims=True) > 0, visits,
                       np.broadcast_to(fallback, visits.shape))
-    return chosen / chosen.sum(axis=-1, keepdims=True)
+    return cast(np.ndarray, chosen / chosen.sum(axis=-1, keepdims=True))
 
 
 @dataclass(frozen=True)
@@ -178,7 +179,8 @@ def robot_q(model: WarehouseModel, kernel: np.ndarray, values: np.ndarray) -> np
     pull = np.broadcast_to(pulls, (ZONES, ZONES))  # [g, g'] -> the zone that pulls
     moves = model.robot_kernel[:, pull]  # [l, g, g', a, l']
     future = np.einsum("lghan,hn->lgha", moves, values.T)  # V[s_g', s_l'] inside
-    return model.robot_reward + model.gamma * np.einsum("glh,lgha->lga", kernel, future)
+    return cast(
+        np.ndarray, model.robot_reward + model.gamma * np.einsum("glh,lgha->lga", kernel, future))
 
 
 def robot_values(model: WarehouseModel, kernel: np.ndarray, policy: np.ndarray | None = None,

@@ -16,30 +16,53 @@ MARL via mean-field subsampling*, App. G.1; constants from the authors' public c
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, cast
 
 import numpy as np
 from gymnasium import spaces
 
-from populace.envs import render
-from populace.envs.core import Group, PopulationCore, Step
+from populace.envs.core import Group, Step
 from populace.envs.faces import faces
-from populace.envs.metrics import WindowMetrics, declared_probabilities, probability_source
+from populace.envs.metrics import declared_probabilities, probability_source
+from populace.envs.params import keywords_from, settle
 from populace.envs.policies import sample_actions
-from populace.envs.validation import check_choice, check_int, check_number
+from populace.envs.validation import check_choice
 from populace.envs.warehouse.count_vectors import CountVectors
+from populace.envs.warehouse.fleet import (
+    DiscountedReturns,
+    FleetCore,
+    FleetPicture,
+    check_fleet_params,
+)
 from populace.envs.warehouse.model import PULLS, ROBOT_ACTIONS, ZONES, WarehouseModel
 from populace.envs.warehouse.nash import nash_gains
 from populace.envs.warehouse.sim import DispatcherFn, dispatcher_from_rows
 
-DEFAULT_K = 10  # the sample size when k is not given (capped at n_agents)
 NASH_ROLLOUTS = 100  # simulated episodes behind a window's ε-Nash gains
 # Up to this k the dispatcher's best response behind the gains uses sampled next counts; above
 # it, the authors' rounded operator (sampled: 25 × C(k + 4, 4) × 100 indices, 3 GB at k = 50).
 SAMPLED_K = 20
 
 
-class WarehouseCore(PopulationCore):
+@dataclass(frozen=True, kw_only=True)
+class WarehouseParams:
+    """The game's keywords and defaults, checked (see :class:`WarehouseCore`'s Arguments
+    table; :func:`~populace.envs.warehouse.fleet.check_fleet_params` resolves ``k=None``)."""
+
+    n_agents: int = 1000
+    k: int | None = None
+    pull: str = "next"
+    gamma: float = 0.95
+    max_cycles: int = 100
+    render_mode: str | None = None
+
+    def __post_init__(self) -> None:
+        check_fleet_params(self)
+        settle(self, pull=check_choice("pull", self.pull, PULLS))
+
+
+class WarehouseCore(FleetCore):
     """## Description
 
     A dispatcher steers the warehouse's priority zone s_g among five zones on a ring while
@@ -129,27 +152,11 @@ class WarehouseCore(PopulationCore):
     metadata = {
         "name": "warehouse_v0", "render_modes": ["rgb_array", "ansi", "human"], "render_fps": 4,
     }
-    population_keyword = "n_agents"
-    population_group = "robot"
-    default_focal_group = "dispatcher"
-
-    def __init__(
-        self,
-        *,
-        n_agents: int = 1000,
-        k: int | None = None,
-        pull: str = "next",
-        gamma: float = 0.95,
-        max_cycles: int = 100,
-        render_mode: str | None = None,
-    ) -> None:
-        super().__init__(max_cycles=max_cycles, render_mode=render_mode)
-        self.n_agents = check_int("n_agents", n_agents, minimum=1)
-        self.k = min(DEFAULT_K, self.n_agents) if k is None else check_int("k", k, minimum=1)
-        if self.k > self.n_agents:
-            raise ValueError(f"k must be <= n_agents ({self.n_agents}), got {self.k}")
-        self.pull = check_choice("pull", pull, PULLS)
-        self.gamma = check_number("gamma", gamma, low=0.0, high=1.0, high_open=True)
+    @keywords_from(WarehouseParams)
+    def __init__(self, params: WarehouseParams) -> None:
+        super().__init__(params)
+        self.settings = params
+        self.pull = params.pull
         self.groups = (
             Group("dispatcher", 1, spaces.Discrete(ZONES), spaces.Box(
                 0.0, np.array([ZONES - 1] + [self.k] * ZONES, np.float32), dtype=np.float32)),
@@ -161,6 +168,9 @@ class WarehouseCore(PopulationCore):
                                            pull=self.pull)
         self._cumulative_global = np.cumsum(self.tables.dispatcher_kernel, axis=-1)
         self._cumulative_robot = np.cumsum(self.tables.robot_kernel, axis=-1)
+        # per pull zone: the first ZONES − 1 cumulative thresholds, by (zone, move) cell
+        self._thresholds = np.ascontiguousarray(
+            self._cumulative_robot[..., :-1].transpose(1, 3, 0, 2).reshape(ZONES, ZONES - 1, -1))
         self.zone = 0
         self.robots = np.zeros(self.n_agents, dtype=np.int64)
         self.sample = np.zeros(ZONES, dtype=np.int64)
@@ -176,14 +186,15 @@ class WarehouseCore(PopulationCore):
     def _step(self, actions: dict[str, np.ndarray]) -> Step:
         rng = self.np_random
         target = int(actions["dispatcher"][0])
-        moves = actions["robot"]
-        robot_rewards = self.tables.robot_reward[self.robots, self.zone, moves]
+        # one index per robot into the small (zone, move) tables: 1-D gathers, not (n, 5) rows
+        cell = self.robots * ROBOT_ACTIONS
+        cell += actions["robot"]
+        robot_rewards = self.tables.robot_reward[:, self.zone, :].ravel().take(cell)
         system = float(self.tables.dispatcher_reward[self.zone, target] + robot_rewards.mean())
         old_zone = self.zone
         self.zone = draw(self._cumulative_global[old_zone, target], rng.random())
         pull = self.zone if self.pull == "next" else old_zone
-        cumulative = self._cumulative_robot[self.robots, pull, moves]  # (n, 5)
-        self.robots = (rng.random(self.n_agents)[:, None] >= cumulative[:, :-1]).sum(axis=1)
+        self.robots = next_zones(self._thresholds[pull], cell, rng.random(self.n_agents))
         return Step(
             observations=self._observe(),
             rewards={"dispatcher": np.array([system]), "robot": robot_rewards},
@@ -196,10 +207,7 @@ class WarehouseCore(PopulationCore):
         """The dispatcher's sample is drawn here: k robots without replacement, as counts."""
         self.sample = self.np_random.multivariate_hypergeometric(self.counts(), self.k)
         dispatcher = np.concatenate([[self.zone], self.sample])[None].astype(np.float32)
-        robot = np.empty((self.n_agents, 2), dtype=np.float32)
-        robot[:, 0] = self.robots
-        robot[:, 1] = self.zone
-        return {"dispatcher": dispatcher, "robot": robot}
+        return {"dispatcher": dispatcher, "robot": self.robot_observations(self.robots, self.zone)}
 
     def counts(self) -> np.ndarray:
         """How many robots stand in each zone now."""
@@ -218,16 +226,12 @@ class WarehouseCore(PopulationCore):
         """s_g, then every robot's zone."""
         return np.concatenate([[self.zone], self.robots]).astype(np.int64)
 
-    def render_ansi(self) -> str:
-        title = (f"{self.metadata['name']}  round {self.cycle}  dispatcher zone {self.zone}  "
-                 f"k={self.k} sample {self.sample.tolist()}")
-        return render.histogram_text(self.counts(), [f"zone {z}" for z in range(ZONES)], title,
-                                     marked=np.eye(ZONES)[self.zone])
-
-    def render_rgb(self) -> np.ndarray:
-        """Robots per zone; the dispatcher's zone marked red under its bar."""
-        return render.histogram_image(self.counts(), marked=np.eye(ZONES)[self.zone],
-                                      title=f"round {self.cycle}")
+    def picture(self) -> FleetPicture:
+        """Robots per zone; the dispatcher's zone marked."""
+        return FleetPicture(self.counts(), [f"zone {z}" for z in range(ZONES)],
+                            np.eye(ZONES)[self.zone],
+                            f"dispatcher zone {self.zone}  k={self.k} sample "
+                            f"{self.sample.tolist()}")
 
     # ----------------------------------------------------------------- checkpoints
     def _state_arrays(self) -> dict[str, np.ndarray]:
@@ -235,14 +239,19 @@ class WarehouseCore(PopulationCore):
                 "sample": self.sample.copy()}
 
     def _load_state_arrays(self, state: dict[str, Any]) -> None:
-        robots = np.array(state["robots"], dtype=np.int64)
-        if robots.shape != (self.n_agents,):
-            raise ValueError(
-                f"checkpoint robots have shape {robots.shape}, expected ({self.n_agents},)"
-            )
+        robots = self.load_robots(state, np.int64)
         self.zone = int(state["zone"])
         self.robots = robots
         self.sample = np.array(state["sample"], dtype=np.int64)
+
+
+def next_zones(thresholds: np.ndarray, cell: np.ndarray, u: np.ndarray) -> np.ndarray:
+    """Inverse-CDF draws, one per robot: the number of its cumulative thresholds (the column
+    of ``thresholds`` ``(ZONES − 1, zones × moves)`` at its ``cell``) that ``u`` reaches."""
+    after = (u >= thresholds[0].take(cell)).view(np.int8).astype(np.int64)
+    for row in thresholds[1:]:
+        after += u >= row.take(cell)
+    return cast(np.ndarray, after)
 
 
 def draw(cumulative: np.ndarray, u: float) -> int:
@@ -250,10 +259,9 @@ def draw(cumulative: np.ndarray, u: float) -> int:
     return min(int(np.searchsorted(cumulative, u, side="right")), len(cumulative) - 1)
 
 
-class WarehouseMetrics(WindowMetrics):
-    """``discounted_return``: the mean over the episodes that ended in the window of
-    Σ_t γ^t (system reward) (an episode under way when a window closes carries over; NaN if
-    none ended). ``gain_dispatcher``, ``gain_robot`` and ``epsilon``: the unilateral gains of
+class WarehouseMetrics(DiscountedReturns):
+    """``discounted_return`` (:class:`~populace.envs.warehouse.fleet.DiscountedReturns`).
+    ``gain_dispatcher``, ``gain_robot`` and ``epsilon``: the unilateral gains of
     the joint policy played — learners' and fixed groups' alike — and the larger of them
     (:func:`populace.envs.warehouse.nash.nash_gains`, 100 simulated episodes of 100 steps,
     seeded, so a window's score depends on the policies alone; for k > :data:`SAMPLED_K` the
@@ -270,23 +278,16 @@ class WarehouseMetrics(WindowMetrics):
     columns are NaN for it."""
 
     columns = ("discounted_return", "gain_dispatcher", "gain_robot", "epsilon")
+    headline = "discounted_return"
+    higher_is_better = ("discounted_return",)
 
     def __init__(self, model: WarehouseModel) -> None:
+        super().__init__(model.gamma)
         self.model = model
         self.space = CountVectors(model.k, ZONES)
-        self.running = 0.0  # the current episode's discounted sum so far
-        self.clear()
-
-    def record(self, actions: Mapping[str, np.ndarray], step: Step) -> None:
-        self.running += self.model.gamma ** step.info["round"] * step.info["system_reward"]
-        if step.terminated or step.truncated:
-            self.returns.append(self.running)
-            self.running = 0.0
 
     def scores(self, policies: Mapping[str, Any]) -> dict[str, float | int]:
-        mean = float(np.mean(self.returns)) if self.returns else float("nan")
-        gains = self.gains(policies)
-        return {"discounted_return": mean, **gains}
+        return {"discounted_return": self.discounted_return(), **self.gains(policies)}
 
     def gains(self, policies: Mapping[str, Any]) -> dict[str, float]:
         robot = self.robot_table(policies)
@@ -330,18 +331,8 @@ class WarehouseMetrics(WindowMetrics):
 
         return dispatcher_from_rows(rows_of)
 
-    def clear(self) -> None:
-        self.returns: list[float] = []
 
-    def state_dict(self) -> dict[str, Any]:
-        return {"running": self.running, "returns": np.array(self.returns)}
-
-    def load_state_dict(self, state: dict[str, Any]) -> None:
-        self.running = float(state["running"])
-        self.returns = [float(x) for x in np.asarray(state["returns"]).ravel()]
-
-
-def table_of(policy: Any, shape: tuple[int, ...]) -> np.ndarray | None:
+def table_of(policy: object, shape: tuple[int, ...]) -> np.ndarray | None:
     """``policy`` as a float table if it is an array (or nested list) of ``shape``."""
     if isinstance(policy, np.ndarray | list | tuple) and np.shape(policy) == shape:
         return np.asarray(policy, dtype=np.float64)
@@ -355,7 +346,7 @@ def robot_observations() -> np.ndarray:
         np.float32)
 
 
-def check_rows(name: str, rows: Any, shape: tuple[int, int]) -> None:
+def check_rows(name: str, rows: np.ndarray, shape: tuple[int, int]) -> None:
     """Declared probabilities must be ``shape`` rows of probabilities, or a ValueError."""
     if np.shape(rows) != shape:
         raise ValueError(f"the {name} policy declared probabilities of shape {np.shape(rows)} "

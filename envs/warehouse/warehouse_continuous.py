@@ -16,16 +16,20 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 from gymnasium import spaces
 
-from populace.envs import render
-from populace.envs.core import Group, PopulationCore, Step
+from populace.envs.core import Group, Step
 from populace.envs.faces import faces
-from populace.envs.metrics import WindowMetrics
-from populace.envs.validation import check_int, check_number
+from populace.envs.params import keywords_from
+from populace.envs.warehouse.fleet import (
+    DiscountedReturns,
+    FleetCore,
+    FleetPicture,
+    check_fleet_params,
+)
 
 LIMIT = 2.0  # every position lies in [-2, 2]
 BINS = 5
@@ -75,14 +79,40 @@ class ContinuousModel:
         return reference, np.clip(stepped, -LIMIT, LIMIT), dispatcher_reward, robot_rewards
 
 
+def bin_counts(positions: np.ndarray) -> np.ndarray:
+    """``np.histogram(positions, bins=EDGES)[0]`` for positions inside [−2, 2] (as the robots
+    always are): bin b holds EDGES[b] ≤ x < EDGES[b + 1], the last bin also x = 2; the same
+    comparisons with the same edges, by one ``searchsorted`` and one ``bincount``."""
+    bins = np.searchsorted(EDGES, positions, side="right")
+    bins -= 1
+    np.minimum(bins, BINS - 1, out=bins)
+    return np.bincount(bins, minlength=BINS)
+
+
 def bin_shares(positions: np.ndarray) -> np.ndarray:
     """Shares of each row's positions in the five bins of [−2, 2], (rows, 5)."""
     bins = np.clip(np.searchsorted(EDGES, positions, side="right") - 1, 0, BINS - 1)
     counts = np.stack([(bins == b).sum(axis=1) for b in range(BINS)], axis=1)
-    return counts / positions.shape[1]
+    return cast(np.ndarray, counts / positions.shape[1])
 
 
-class WarehouseContinuousCore(PopulationCore):
+@dataclass(frozen=True, kw_only=True)
+class WarehouseContinuousParams:
+    """The game's keywords and defaults, checked (see :class:`WarehouseContinuousCore`'s
+    Arguments table; :func:`~populace.envs.warehouse.fleet.check_fleet_params` resolves
+    ``k=None``)."""
+
+    n_agents: int = 500
+    k: int | None = None
+    gamma: float = 0.95
+    max_cycles: int = 100
+    render_mode: str | None = None
+
+    def __post_init__(self) -> None:
+        check_fleet_params(self)
+
+
+class WarehouseContinuousCore(FleetCore):
     """## Description
 
     The continuous version of the warehouse (ALT App. G.2): the dispatcher's reference point
@@ -154,25 +184,10 @@ class WarehouseContinuousCore(PopulationCore):
         "name": "warehouse_continuous_v0", "render_modes": ["rgb_array", "ansi", "human"],
         "render_fps": 4,
     }
-    population_keyword = "n_agents"
-    population_group = "robot"
-    default_focal_group = "dispatcher"
-
-    def __init__(
-        self,
-        *,
-        n_agents: int = 500,
-        k: int | None = None,
-        gamma: float = 0.95,
-        max_cycles: int = 100,
-        render_mode: str | None = None,
-    ) -> None:
-        super().__init__(max_cycles=max_cycles, render_mode=render_mode)
-        self.n_agents = check_int("n_agents", n_agents, minimum=1)
-        self.k = min(10, self.n_agents) if k is None else check_int("k", k, minimum=1)
-        if self.k > self.n_agents:
-            raise ValueError(f"k must be <= n_agents ({self.n_agents}), got {self.k}")
-        self.gamma = check_number("gamma", gamma, low=0.0, high=1.0, high_open=True)
+    @keywords_from(WarehouseContinuousParams)
+    def __init__(self, params: WarehouseContinuousParams) -> None:
+        super().__init__(params)
+        self.settings = params
         low = np.array([-LIMIT] + [0.0] * BINS, np.float32)
         high = np.array([LIMIT] + [1.0] * BINS, np.float32)
         self.groups = (
@@ -216,16 +231,14 @@ class WarehouseContinuousCore(PopulationCore):
     def _observe(self) -> dict[str, np.ndarray]:
         """The dispatcher's k robots are drawn here, without replacement."""
         sample = self.robots[self.np_random.choice(self.n_agents, self.k, replace=False)]
-        shares = np.histogram(sample, bins=EDGES)[0] / self.k
+        shares = bin_counts(sample) / self.k
         dispatcher = np.concatenate([[self.reference], shares])[None].astype(np.float32)
-        robot = np.empty((self.n_agents, 2), dtype=np.float32)
-        robot[:, 0] = self.robots
-        robot[:, 1] = self.reference
-        return {"dispatcher": dispatcher, "robot": robot}
+        return {"dispatcher": dispatcher,
+                "robot": self.robot_observations(self.robots, self.reference)}
 
     def fleet_histogram(self) -> np.ndarray:
         """Robots per bin now."""
-        return np.histogram(self.robots, bins=EDGES)[0]
+        return bin_counts(self.robots)
 
     # ----------------------------------------------------------------- declared hooks
     def model(self) -> ContinuousModel:
@@ -240,29 +253,18 @@ class WarehouseContinuousCore(PopulationCore):
         """s_g, then every robot's position."""
         return np.concatenate([[self.reference], self.robots]).astype(np.float32)
 
-    def render_ansi(self) -> str:
-        title = (f"{self.metadata['name']}  round {self.cycle}  s_g={self.reference:+.2f}  "
-                 f"k={self.k}")
-        labels = [f"{c:+.1f}" for c in TARGETS]
+    def picture(self) -> FleetPicture:
+        """Robots per bin; the bin of s_g marked."""
         nearest = np.eye(BINS)[int(np.abs(TARGETS - self.reference).argmin())]
-        return render.histogram_text(self.fleet_histogram(), labels, title, marked=nearest)
-
-    def render_rgb(self) -> np.ndarray:
-        """Robots per bin; the bin of s_g marked red."""
-        nearest = np.eye(BINS)[int(np.abs(TARGETS - self.reference).argmin())]
-        return render.histogram_image(self.fleet_histogram(), marked=nearest,
-                                      title=f"round {self.cycle}")
+        return FleetPicture(self.fleet_histogram(), [f"{c:+.1f}" for c in TARGETS], nearest,
+                            f"s_g={self.reference:+.2f}  k={self.k}")
 
     # ----------------------------------------------------------------- checkpoints
     def _state_arrays(self) -> dict[str, np.ndarray]:
         return {"reference": np.array(self.reference), "robots": self.robots.copy()}
 
     def _load_state_arrays(self, state: dict[str, Any]) -> None:
-        robots = np.array(state["robots"], dtype=np.float64)
-        if robots.shape != (self.n_agents,):
-            raise ValueError(
-                f"checkpoint robots have shape {robots.shape}, expected ({self.n_agents},)"
-            )
+        robots = self.load_robots(state, np.float64)
         self.reference = float(state["reference"])
         self.robots = robots
 
@@ -270,7 +272,8 @@ class WarehouseContinuousCore(PopulationCore):
 def local_reward(robots: np.ndarray, reference: Any, moves: np.ndarray) -> np.ndarray:
     """r_l = 10 exp(−(s_l − s_g)² / (2·0.2²)) − 5|δ| (broadcasts over episodes and robots)."""
     gap = robots - reference
-    return LOCAL_SCALE * np.exp(-(gap**2) / (2 * LOCAL_WIDTH**2)) - MOVE_COST * np.abs(moves)
+    reward: np.ndarray = LOCAL_SCALE * np.exp(-(gap**2) / (2 * LOCAL_WIDTH**2))
+    return cast(np.ndarray, reward - MOVE_COST * np.abs(moves))
 
 
 def global_reward(reference: Any, target: Any) -> Any:
@@ -278,41 +281,33 @@ def global_reward(reference: Any, target: Any) -> Any:
     return GLOBAL_SCALE * np.exp(-((reference - TARGETS[target]) ** 2) / (2 * GLOBAL_WIDTH**2))
 
 
-class ContinuousMetrics(WindowMetrics):
+class ContinuousMetrics(DiscountedReturns):
     """``discounted_return`` (as the tabular warehouse's) and ``mode_accuracy``: the share of
     the window's steps on which the dispatcher pointed at the fleet's modal bin."""
 
     columns = ("discounted_return", "mode_accuracy")
-
-    def __init__(self, gamma: float) -> None:
-        self.gamma = gamma
-        self.running = 0.0
-        self.clear()
+    headline = "discounted_return"
+    higher_is_better = ("discounted_return", "mode_accuracy")
 
     def record(self, actions: Mapping[str, np.ndarray], step: Step) -> None:
-        self.running += self.gamma ** step.info["round"] * step.info["system_reward"]
+        super().record(actions, step)
         self.steps += 1
         self.hits += int(step.info["mode_hit"])
-        if step.terminated or step.truncated:
-            self.returns.append(self.running)
-            self.running = 0.0
 
     def scores(self, policies: Mapping[str, Any]) -> dict[str, float | int]:
-        mean = float(np.mean(self.returns)) if self.returns else float("nan")
-        return {"discounted_return": mean, "mode_accuracy": self.hits / max(self.steps, 1)}
+        return {"discounted_return": self.discounted_return(),
+                "mode_accuracy": self.hits / max(self.steps, 1)}
 
     def clear(self) -> None:
-        self.returns: list[float] = []
+        super().clear()
         self.steps = 0
         self.hits = 0
 
     def state_dict(self) -> dict[str, Any]:
-        return {"running": self.running, "returns": np.array(self.returns),
-                "steps": self.steps, "hits": self.hits}
+        return {**super().state_dict(), "steps": self.steps, "hits": self.hits}
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
-        self.running = float(state["running"])
-        self.returns = [float(x) for x in np.asarray(state["returns"]).ravel()]
+        super().load_state_dict(state)
         self.steps, self.hits = int(state["steps"]), int(state["hits"])
 
 

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 
@@ -96,12 +96,12 @@ class PolymatrixGame:
     def payoffs(self, actions: np.ndarray) -> np.ndarray:
         """Realized payoff of every agent for one joint pure action ``(n,)``."""
         a = np.asarray(actions)
-        return self.payoff_vectors_pure(a).ravel().take(a + self._agent_rows)
+        return cast(np.ndarray, self.payoff_vectors_pure(a).ravel().take(a + self._agent_rows))
 
     def expected_payoffs(self, strategies: np.ndarray) -> np.ndarray:
         """Expected payoff ⟨x_k, r_k(x_−k)⟩ of every agent for mixed strategies ``(n, m)``."""
         x = np.asarray(strategies, dtype=np.float64)
-        return np.einsum("ki,ki->k", x, self.payoff_vectors(x))
+        return cast(np.ndarray, np.einsum("ki,ki->k", x, self.payoff_vectors(x)))
 
     def payoff_bounds(self) -> tuple[float, float]:
         """The smallest and largest entry any agent's payoff vector can take."""
@@ -245,16 +245,20 @@ def _weights(weights: Any, n: int) -> np.ndarray:
     return w
 
 
-PRESETS = ("chain", "amps", "rps")
+PRESETS = ("chain", "amps", "rock_paper_scissors")
+# Other names of the presets, accepted as they are (matrix_v0 spells its presets out, so
+# "rock_paper_scissors" is the name both games share; "rps" was zspg's first name for it).
+PRESET_ALIASES = {"rps": "rock_paper_scissors"}
 
 
-def build_game(game: Any, n_agents: int | None) -> PolymatrixGame:
-    """``game=``: ``"chain"`` (``n_agents`` long, default 7), ``"amps"``, ``"rps"`` (two
-    agents), a :class:`PolymatrixGame`, or a mapping for :func:`game_from_spec`."""
+def build_game(game: object, n_agents: int | None) -> PolymatrixGame:
+    """``game=``: ``"chain"`` (``n_agents`` long, default 7), ``"amps"``,
+    ``"rock_paper_scissors"`` (alias ``"rps"``) (two agents), a :class:`PolymatrixGame`, or a
+    mapping for :func:`game_from_spec`."""
     if isinstance(game, str):
         if game == "chain":
             return chain_game(7 if n_agents is None else n_agents)
-        if game in ("amps", "rps"):
+        if PRESET_ALIASES.get(game, game) in ("amps", "rock_paper_scissors"):
             if n_agents not in (None, 2):
                 raise ValueError(f"game={game!r} has 2 agents; got n_agents={n_agents}")
             return two_agent_game(AMPS if game == "amps" else RPS)

@@ -19,6 +19,8 @@ busy 2-core machine).
 
 from __future__ import annotations
 
+from typing import cast
+
 import numpy as np
 
 from populace.envs.zero_sum.polymatrix import PolymatrixGame
@@ -36,7 +38,7 @@ def softmax_columns(z: np.ndarray) -> np.ndarray:
     z = np.ascontiguousarray(z)  # reductions over a short contiguous axis are slow
     e = np.exp(z - z.max(axis=0))
     e /= e.sum(axis=0)
-    return e
+    return cast(np.ndarray, e)
 
 
 class _NewtonSystem:
@@ -199,7 +201,7 @@ def _tridiagonal_solve(
     """:func:`_block_tridiagonal_solve` for 1×1 blocks (two actions), on plain vectors."""
     size = len(diagonal)
     if size == 1:
-        return rhs / diagonal
+        return cast(np.ndarray, rhs / diagonal)
     inv_lower, inv_upper = lower[1::2] / diagonal[1::2], upper[1::2] / diagonal[1::2]
     inv_rhs = rhs[1::2] / diagonal[1::2]
     n_even, n_odd = (size + 1) // 2, size // 2
@@ -225,7 +227,7 @@ def _tridiagonal_solve(
 def _solve_blocks(blocks: np.ndarray, rhs: np.ndarray) -> np.ndarray:
     """Batched solves; 1×1 blocks (two actions) by division."""
     if blocks.shape[1] == 1:
-        return rhs / blocks
+        return cast(np.ndarray, rhs / blocks)
     return np.linalg.solve(blocks, rhs)
 
 

@@ -38,6 +38,7 @@ so a failure raises, never returns junk.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import cast
 
 import numpy as np
 
@@ -64,7 +65,7 @@ def softmax_rows(z: np.ndarray) -> np.ndarray:
     """Row-wise softmax through log-sum-exp (safe for any finite logits)."""
     shifted = z - z.max(axis=1, keepdims=True)
     e = np.exp(shifted)
-    return e / e.sum(axis=1, keepdims=True)
+    return cast(np.ndarray, e / e.sum(axis=1, keepdims=True))
 
 
 def as_temperatures(temperatures: float | np.ndarray, n_agents: int) -> np.ndarray:

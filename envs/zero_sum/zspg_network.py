@@ -6,7 +6,7 @@
 | Parallel API       | Yes                                                              |
 | Manual Control     | No                                                               |
 | Agents             | `agents = ['agent_0', ..., 'agent_{n_agents-1}']`                |
-| Number of agents   | `n_agents` (default 7: the chain; 2 for `"amps"`/`"rps"`)        |
+| Number of agents   | `n_agents` (default 7: the chain; 2 for the two-agent presets)   |
 | Action shape       | () sampled, (m,) expected                                        |
 | Action values      | 0 = H, 1 = T (chain, AMPs); mixed strategies in expected mode    |
 | Observation shape  | (m,)                                                             |
@@ -16,22 +16,29 @@
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Mapping
+from dataclasses import dataclass, field
 from functools import cached_property
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 from gymnasium import spaces
+from gymnasium.vector.utils import batch_space
 
 from populace.envs import render
 from populace.envs.core import Group, PopulationCore, Step
 from populace.envs.faces import faces
 from populace.envs.metrics import WindowMetrics
-from populace.envs.validation import check_choice, check_int
+from populace.envs.params import keywords_from, settle
+from populace.envs.policies import PolicySpec
+from populace.envs.sizes import check_size
+from populace.envs.validation import check_choice
 from populace.envs.zero_sum.polymatrix import PolymatrixGame, build_game
 from populace.envs.zero_sum.solvers import as_temperatures, kl_divergence, nash_conv, qre
 
 FEEDBACK_MODES = ("sampled", "expected")
+STRATEGY_MODES = ("normalize", "strict")  # what expected feedback does with a row off the simplex
 SIMPLEX_ATOL = 1e-6
 KL_FLOOR = 1e-12  # empirical frequencies are floored here before KL (see ZSPGMetrics)
 
@@ -54,6 +61,55 @@ class Simplex(spaces.Box):
         return f"Simplex({self.shape[0]})"
 
 
+class Simplices(spaces.Box):
+    """``Box(0, 1, (n, m))`` whose rows are mixed strategies: what ``batch_space`` makes of a
+    :class:`Simplex` (so that a vector env's ``action_space.sample()`` is a valid action)."""
+
+    def __init__(self, n: int, m: int, seed: int | np.random.Generator | None = None) -> None:
+        super().__init__(0.0, 1.0, shape=(n, m), dtype=np.float64, seed=seed)
+
+    def sample(self, mask: Any = None, probability: Any = None) -> np.ndarray:
+        return self.np_random.dirichlet(np.ones(self.shape[1]), size=self.shape[0])
+
+    def contains(self, x: Any) -> bool:
+        return bool(super().contains(x)) and bool(
+            np.all(np.abs(np.sum(x, axis=1) - 1.0) <= SIMPLEX_ATOL))
+
+    def __repr__(self) -> str:
+        return f"Simplices({self.shape[0]}, {self.shape[1]})"
+
+
+@batch_space.register(Simplex)
+def _batch_simplex(space: Simplex, n: int = 1) -> Simplices:
+    return Simplices(n, space.shape[0], seed=copy.deepcopy(space.np_random))
+
+
+@dataclass(frozen=True, kw_only=True)
+class ZSPGNetworkParams:
+    """The game's keywords and defaults, checked (see :class:`ZSPGNetworkCore`'s Arguments
+    table); ``network`` is the game ``game`` and ``n_agents`` build, ``temperature_per_agent``
+    the temperatures as one per agent."""
+
+    n_agents: int | None = None
+    game: Any = "chain"
+    feedback: str = "sampled"
+    strategies: str = "normalize"
+    temperatures: Any = 0.1
+    max_cycles: int = 1000
+    render_mode: str | None = None
+    network: PolymatrixGame = field(init=False, repr=False, compare=False)
+    temperature_per_agent: np.ndarray = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        if self.n_agents is not None:
+            check_size("n_agents", self.n_agents, minimum=1 if self.game == "chain" else 2)
+        network = build_game(self.game, self.n_agents)
+        settle(self, network=network,
+               feedback=check_choice("feedback", self.feedback, FEEDBACK_MODES),
+               strategies=check_choice("strategies", self.strategies, STRATEGY_MODES),
+               temperature_per_agent=as_temperatures(self.temperatures, network.n_agents))
+
+
 class ZSPGNetworkCore(PopulationCore):
     """## Description
 
@@ -68,8 +124,9 @@ class ZSPGNetworkCore(PopulationCore):
     chain (:func:`populace.envs.zero_sum.solvers.is_chain_nash`).
 
     `game="amps"`: asymmetric matching pennies (ours): agent 0 earns A = [[3, −1], [−1, 1]],
-    agent 1 earns −Aᵀ; the unique equilibrium is both playing (1/3, 2/3). `game="rps"`:
-    rock–paper–scissors between two agents. Any weighted zero-sum polymatrix game: a mapping
+    agent 1 earns −Aᵀ; the unique equilibrium is both playing (1/3, 2/3).
+    `game="rock_paper_scissors"` (alias `"rps"`, as in matrix_v0): rock–paper–scissors between
+    two agents. Any weighted zero-sum polymatrix game: a mapping
     `{"edges": [(k, l), ...], "matrices": [A^{kl}, ...], "reverse": [A^{lk}, ...] (optional,
     default −(w_k/w_l)·(A^{kl})ᵀ), "weights": [w_0, ...] (optional, default 1)}`, validated
     edge by edge (w_k·A^{kl} + w_l·(A^{lk})ᵀ = 0; a ValueError names the edge and weights),
@@ -79,8 +136,12 @@ class ZSPGNetworkCore(PopulationCore):
 
     `feedback="sampled"`: `Discrete(m)`, the action played (0 = H, 1 = T in the chain).
     `feedback="expected"`: a mixed strategy, a `Simplex(m)` (a `Box(0, 1, (m,), float64)`
-    whose entries must sum to 1 within 1e-6; an action off the simplex is refused with an
-    error naming the agent, never renormalized).
+    whose `sample` draws uniformly from the simplex). With `strategies="normalize"` (the
+    default) a point of the box whose entries do not sum to 1 within 1e-6 is divided by its
+    sum (all zeros: the uniform strategy), so that generic clients which output a plain box of
+    actions (Gymnasium's `ClipAction`, SB3's SAC, SuperSuit, TorchRL, RLlib, `make_vec`'s
+    batched space) can play; a point on the simplex is used exactly as given.
+    `strategies="strict"` refuses a point off the simplex, naming the agent.
 
     ## Observation Space
 
@@ -112,8 +173,9 @@ class ZSPGNetworkCore(PopulationCore):
     | Parameter      | Type            | Default     | Description                              |
     |----------------|-----------------|-------------|------------------------------------------|
     | `n_agents`     | int, None       | None        | chain length (7 if None); 2 for presets  |
-    | `game`         | str, mapping    | `"chain"`   | `"chain"`, `"amps"`, `"rps"` or a graph  |
+    | `game`         | str, mapping    | `"chain"`   | a preset (above) or a graph              |
     | `feedback`     | str             | `"sampled"` | `"sampled"` or `"expected"`              |
+    | `strategies`   | str             | `"normalize"` | `"normalize"` or `"strict"` (expected)  |
     | `temperatures` | float, sequence | 0.1         | the QRE's T_k for `kl_to_qre`            |
     | `max_cycles`   | int             | 1000        | rounds per episode                       |
     | `render_mode`  | str, None       | None        | `"ansi"`, `"rgb_array"` or `"human"`     |
@@ -146,24 +208,16 @@ class ZSPGNetworkCore(PopulationCore):
     }
     agent_group = "agent"
 
-    def __init__(
-        self,
-        *,
-        n_agents: int | None = None,
-        game: Any = "chain",
-        feedback: str = "sampled",
-        temperatures: Any = 0.1,
-        max_cycles: int = 1000,
-        render_mode: str | None = None,
-    ) -> None:
-        super().__init__(max_cycles=max_cycles, render_mode=render_mode)
-        if n_agents is not None:
-            check_int("n_agents", n_agents, minimum=1 if game == "chain" else 2)
-        self.game: PolymatrixGame = build_game(game, n_agents)
+    @keywords_from(ZSPGNetworkParams)
+    def __init__(self, params: ZSPGNetworkParams) -> None:
+        super().__init__(max_cycles=params.max_cycles, render_mode=params.render_mode)
+        self.settings = params
+        self.game: PolymatrixGame = params.network
         self.n_agents = self.game.n_agents
         self.n_actions = self.game.n_actions
-        self.feedback = check_choice("feedback", feedback, FEEDBACK_MODES)
-        self.temperatures = as_temperatures(temperatures, self.n_agents)
+        self.feedback = params.feedback
+        self.strategies = params.strategies
+        self.temperatures = params.temperature_per_agent
         low, high = self.game.payoff_bounds()
         observation_space = spaces.Box(min(low, 0.0), max(high, 0.0), shape=(self.n_actions,),
                                        dtype=np.float64)
@@ -176,18 +230,25 @@ class ZSPGNetworkCore(PopulationCore):
 
     # ----------------------------------------------------------------- actions
     def check_actions(self, actions: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
-        """The base checks (shape, type, finite, inside [0, 1]) and, in expected mode, that
-        every agent's mixed strategy sums to 1 within 1e-6."""
+        """The base checks (shape, type, finite, inside [0, 1]) and, in expected mode, the
+        mixed strategies: rows off the simplex normalized, or refused (``strategies``)."""
         checked = super().check_actions(actions)
         if self.feedback == "expected":
-            check_simplex(self.agent_group, checked[self.agent_group])
+            checked[self.agent_group] = self._on_simplex(self.agent_group,
+                                                         checked[self.agent_group])
         return checked
 
-    def check_group_actions(self, name: str, actions: Any) -> np.ndarray:
+    def check_group_actions(self, name: str, actions: object) -> np.ndarray:
         checked = super().check_group_actions(name, actions)
         if self.feedback == "expected":
-            check_simplex(name, checked)
+            checked = self._on_simplex(name, checked)
         return checked
+
+    def _on_simplex(self, group: str, strategies: np.ndarray) -> np.ndarray:
+        if self.strategies == "strict":
+            check_simplex(group, strategies)
+            return strategies
+        return normalized_strategies(strategies)
 
     # ----------------------------------------------------------------- dynamics
     def _reset(self) -> dict[str, np.ndarray]:
@@ -197,10 +258,11 @@ class ZSPGNetworkCore(PopulationCore):
     def _step(self, actions: dict[str, np.ndarray]) -> Step:
         played = actions[self.agent_group]
         if self.feedback == "sampled":
-            vectors = self.game.payoff_vectors_pure(played)
-            rewards = vectors.ravel().take(played + self._rows)
-            self.last_strategies = np.zeros((self.n_agents, self.n_actions))
-            self.last_strategies.ravel()[played + self._rows] = 1.0
+            cells = played + self._rows
+            vectors = (chain_vectors(played, self._chain_buffer) if self._is_chain
+                       else self.game.payoff_vectors_pure(played))
+            rewards = vectors.ravel().take(cells)
+            self._last_cells = cells  # last_strategies is built from these when asked for
         else:
             strategies = np.asarray(played, dtype=np.float64)
             vectors = self.game.payoff_vectors(strategies)
@@ -212,6 +274,30 @@ class ZSPGNetworkCore(PopulationCore):
     @cached_property
     def _rows(self) -> np.ndarray:
         return np.arange(self.n_agents, dtype=np.int64) * self.n_actions
+
+    @cached_property
+    def _is_chain(self) -> bool:
+        """Whether the network is LPS's default chain, stepped by :func:`chain_vectors`."""
+        game = self.settings.game
+        return isinstance(game, str) and game == "chain"
+
+    @cached_property
+    def _chain_buffer(self) -> np.ndarray:
+        return chain_padding(self.n_agents)
+
+    @property
+    def last_strategies(self) -> np.ndarray:
+        """Last round's strategies ``(n, m)`` (one-hot actions in sampled mode, built on first
+        use after a step rather than in every step)."""
+        if self._last_cells is not None:
+            onehot = np.zeros((self.n_agents, self.n_actions))
+            onehot.ravel()[self._last_cells] = 1.0
+            self._last_strategies, self._last_cells = onehot, None
+        return self._last_strategies
+
+    @last_strategies.setter
+    def last_strategies(self, value: np.ndarray) -> None:
+        self._last_strategies, self._last_cells = value, None
 
     # ----------------------------------------------------------------- equilibria
     @cached_property
@@ -235,7 +321,7 @@ class ZSPGNetworkCore(PopulationCore):
         return kl_divergence(self.quantal_response_equilibrium, strategies)
 
     # ----------------------------------------------------------------- declared hooks
-    def default_policy(self, group: str) -> Any:
+    def default_policy(self, group: str) -> PolicySpec:
         """Uniform play: the probability vector (sampled) or every agent submitting the
         uniform mixed strategy (expected)."""
         self.group(group)
@@ -264,11 +350,11 @@ class ZSPGNetworkCore(PopulationCore):
         return render.histogram_text(self._histogram(), self._labels(), title)
 
     def render_rgb(self) -> np.ndarray:
-        return render.histogram_image(self._histogram(),
+        return render.histogram_image(self._histogram(), labels=self._labels(),
                                       title=f"round {self.cycle}  n={self.n_agents}")
 
     def _histogram(self) -> np.ndarray:
-        return np.rint(self.last_strategies.sum(axis=0)).astype(np.int64)
+        return cast(np.ndarray, np.rint(self.last_strategies.sum(axis=0)).astype(np.int64))
 
     def _labels(self) -> list[str]:
         return ["H", "T"] if self.n_actions == 2 else [str(a) for a in range(self.n_actions)]
@@ -280,12 +366,53 @@ class ZSPGNetworkCore(PopulationCore):
         self.last_strategies = np.asarray(state["last_strategies"], dtype=np.float64).copy()
 
 
+def chain_padding(n_agents: int) -> np.ndarray:
+    """The ±1 sign of H/T per agent with the chain's dummies at both ends (0 plays T: −1,
+    n + 1 plays H: +1); :func:`chain_vectors` fills the middle."""
+    padded = np.empty(n_agents + 2)
+    padded[0], padded[-1] = -1.0, 1.0
+    return padded
+
+
+def chain_vectors(played: np.ndarray, padded: np.ndarray) -> np.ndarray:
+    """Payoff vectors of LPS's chain against pure actions, ``(n, 2)``, from two shifted
+    differences: H pays +1 per neighbour it matches on the right (the successor's sign) and
+    per mismatch on the left, T the negative. The same numbers, bit for bit, as the edge
+    arrays of :func:`~populace.envs.zero_sum.polymatrix.chain_game` (sums of ±1; ``0 − v``
+    keeps the zeros positive as the edge sums do). ``padded`` is a reused
+    :func:`chain_padding` buffer."""
+    n = len(played)
+    np.subtract(1.0, 2.0 * played, out=padded[1:-1])  # H = 0 → +1, T = 1 → −1
+    vectors = np.empty((n, 2))
+    np.subtract(padded[2:], padded[:-2], out=vectors[:, 0])
+    np.subtract(0.0, vectors[:, 0], out=vectors[:, 1])
+    return vectors
+
+
 def row_dots(x: np.ndarray, y: np.ndarray) -> np.ndarray:
     """⟨x_k, y_k⟩ for every row (a column loop: m is small, n large)."""
     out = x[:, 0] * y[:, 0]
     for i in range(1, x.shape[1]):
         out += x[:, i] * y[:, i]
-    return out
+    return cast(np.ndarray, out)
+
+
+def normalized_strategies(points: np.ndarray) -> np.ndarray:
+    """Rows of the box [0, 1]^m as mixed strategies: a row summing to 1 within 1e-6 is kept as
+    it is (bit for bit), any other is divided by its sum, and a row of zeros is uniform.
+
+    >>> normalized_strategies(np.array([[0.5, 0.5], [1.0, 1.0], [0.0, 0.0]])).tolist()
+    [[0.5, 0.5], [0.5, 0.5], [0.5, 0.5]]
+    """
+    sums = points.sum(axis=1)
+    off = np.abs(sums - 1.0) > SIMPLEX_ATOL
+    if not off.any():
+        return points
+    fixed = points.astype(np.float64, copy=True)
+    scaled = off & (sums > 0)
+    fixed[scaled] /= sums[scaled, None]
+    fixed[off & (sums <= 0)] = 1.0 / points.shape[1]
+    return fixed
 
 
 def check_simplex(group: str, strategies: np.ndarray) -> None:

@@ -3,8 +3,13 @@
 Every command that trains keeps its files under ``runs/`` unless told otherwise: ``train`` in
 ``runs/train-<game>-<learner>-seed<seed>``, ``compare`` in ``runs/compare-<game>``, ``sweep``
 in ``runs/sweep-<config name>``, ``reproduce`` in ``runs/<name>`` (``runs/<name>-quick``).
-Errors are one line, ``populace <command>: error: ...``, with exit status 2 (``sweep`` exits
-with 1 if a cell failed).
+Errors are one line, ``populace <command>: error: ...``, with exit status 2, reported in the
+order a user needs them: an unknown game or learner first, then the numbers (budgets, seeds),
+then what the game and the learner say of their keywords, then a budget shorter than a window
+(``compare`` and ``sweep`` exit with 1 if a run or cell failed; what finished is written).
+
+Every command keeps torch to one thread per run (``--torch-threads`` to change it), in this
+process and in its workers (:func:`populace.train.pool.torch_threads`).
 """
 
 from __future__ import annotations
@@ -22,13 +27,15 @@ import numpy as np
 from populace.envs.registry import GAMES, make_core
 
 # What `populace train` starts a run with when not told; a resumed run keeps its own.
+# (agents None: the game's own population size.)
 TRAIN_DEFAULTS: dict[str, Any] = {
-    "agents": 100, "rounds": 5000, "window": 250, "seed": 0, "env": {}, "learner_kw": {},
-    "checkpoint_every": None,
+    "agents": None, "rounds": 5000, "window": 250, "seed": 0, "env": {}, "learner_kw": {},
+    "checkpoint_every": None, "group": None,
 }
 # Settings a run keeps for life (--rounds and --checkpoint-every may change on --resume).
 RUN_SETTINGS = {"game": "GAME", "learner": "--learner", "agents": "--agents", "env": "--env",
-                "learner_kw": "--learner-kw", "seed": "--seed", "window": "--window"}
+                "learner_kw": "--learner-kw", "seed": "--seed", "window": "--window",
+                "group": "--group"}
 NOTES_KEY = "populace train"  # where config.json's notes keep the settings of a CLI run
 
 
@@ -36,13 +43,35 @@ def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
-        return int(args.handler(args) or 0)
+        with _torch_threads(getattr(args, "torch_threads", None)):
+            return int(args.handler(args) or 0)
     except KeyboardInterrupt:
         print(f"populace {args.command}: interrupted", file=sys.stderr)
         return 130
     except (ValueError, TypeError, ImportError, FileExistsError, FileNotFoundError) as error:
         print(f"populace {args.command}: error: {error}", file=sys.stderr)
         return 2
+
+
+def _torch_threads(threads: int | None) -> Any:
+    """The block of a command that trains keeps torch to ``threads`` threads (None: a command
+    that trains nothing leaves torch alone)."""
+    from contextlib import nullcontext
+
+    if threads is None:
+        return nullcontext()
+    if threads < 1:
+        raise ValueError(f"--torch-threads must be >= 1, got {threads}")
+    from populace.train.pool import torch_threads
+
+    return torch_threads(threads)
+
+
+def add_torch_threads(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--torch-threads", metavar="N", type=int, default=1,
+                        help="torch threads per run, here and in each worker process (torch's "
+                        "own default, one per core, is many times slower for these small "
+                        "networks)")
 
 
 class HelpFormatter(argparse.ArgumentDefaultsHelpFormatter):
@@ -73,7 +102,7 @@ def build_parser() -> argparse.ArgumentParser:
                        help="game module, e.g. contribution_v0 (see `populace list`)")
     train.add_argument("--learner", metavar="NAME", help="learner name (see `populace list`)")
     train.add_argument("--agents", metavar="N", type=int,
-                       help=f"population size N (default: {defaults['agents']})")
+                       help="population size N (default: the game's own)")
     train.add_argument("--rounds", metavar="N", type=int,
                        help=f"rounds to reach (default: {defaults['rounds']}; with --resume: the "
                        "run's, or more to extend it)")
@@ -84,6 +113,10 @@ def build_parser() -> argparse.ArgumentParser:
                        "are JSON or text)")
     train.add_argument("--learner-kw", action="append", metavar="KEY=VALUE",
                        help="extra learner keyword, e.g. --learner-kw epsilon=0.01 (repeatable)")
+    train.add_argument("--group", metavar="NAME",
+                       help="the group the learner controls, in a game of several groups (e.g. "
+                       "robot in warehouse_v0; see `populace list`); the others play the "
+                       "game's default policy")
     train.add_argument("--seed", metavar="N", type=int,
                        help=f"seed of the game and the learner (default: {defaults['seed']})")
     train.add_argument("--out", metavar="DIR", type=Path,
@@ -98,24 +131,37 @@ def build_parser() -> argparse.ArgumentParser:
                        "(from its config.json); give --rounds to extend it")
     again.add_argument("--overwrite", action="store_true",
                        help="replace the run already in --out")
+    add_torch_threads(train)
     train.set_defaults(handler=cmd_train)
 
     compare = command("compare", "several learners, several seeds, one table")
     compare.add_argument("game", help="game module, e.g. contribution_v0 (see `populace list`)")
     compare.add_argument("--learners", metavar="NAMES", required=True,
                          help="comma-separated, e.g. stage,regret")
-    compare.add_argument("--agents", metavar="N", type=int, default=100, help="population size N")
+    compare.add_argument("--agents", metavar="N", type=int,
+                         help="population size N (default: the game's own)")
     compare.add_argument("--rounds", metavar="N", type=int, default=3000, help="rounds per run")
     compare.add_argument("--window", metavar="N", type=int, default=250,
                          help="rounds per metrics row")
     compare.add_argument("--env", action="append", default=[], metavar="KEY=VALUE",
                          help="extra game keyword, e.g. --env payoff=matching (repeatable)")
+    compare.add_argument("--learner-kw", action="append", default=[],
+                         metavar="[LEARNER:]KEY=VALUE",
+                         help="extra learner keyword, for every learner or, with LEARNER:, for "
+                         "one, e.g. --learner-kw regret:mu=50 (repeatable)")
+    compare.add_argument("--group", metavar="NAME",
+                         help="the group the learners control, in a game of several groups")
+    compare.add_argument("--metric", metavar="COLUMN",
+                         help="the metric column to report and plot (default: the game's "
+                         "headline, e.g. distance, kl_to_qre, exploitability; every column "
+                         "goes to compare.csv)")
     compare.add_argument("--seeds", metavar="N", type=int, default=3, help="runs per learner")
     compare.add_argument("--out", metavar="DIR", type=Path,
                          help="folder for compare.csv and compare.png (default: "
                          "runs/compare-GAME)")
     compare.add_argument("--workers", metavar="N", type=int,
                          help="processes (default: one per core)")
+    add_torch_threads(compare)
     compare.set_defaults(handler=cmd_compare)
 
     reproduce = command("reproduce", "reproduce a paper's figure and claims")
@@ -127,6 +173,7 @@ def build_parser() -> argparse.ArgumentParser:
     reproduce.add_argument("--seed", metavar="N", type=int, default=0, help="base seed")
     reproduce.add_argument("--workers", metavar="N", type=int,
                            help="processes (default: one per core)")
+    add_torch_threads(reproduce)
     reproduce.set_defaults(handler=cmd_reproduce)
 
     sweep = command("sweep", "a grid of games, learners, sizes and seeds from a TOML file")
@@ -144,6 +191,7 @@ def build_parser() -> argparse.ArgumentParser:
                        "Ray instance started here)")
     sweep.add_argument("--overwrite", action="store_true",
                        help="start afresh in --out even if it holds a sweep of another config")
+    add_torch_threads(sweep)
     sweep.set_defaults(handler=cmd_sweep)
 
     finite = command("finite-n", "how exploitable a mean-field equilibrium is with N agents")
@@ -170,12 +218,17 @@ def build_parser() -> argparse.ArgumentParser:
 
 # ------------------------------------------------------------------------------ list
 def cmd_list(args: argparse.Namespace) -> int:
-    from populace.agents import BASELINES, LEARNERS, TORCH_LEARNERS
+    from populace.agents import BASELINES, LEARNERS, TORCH_LEARNERS, learner_names
+    from populace.text import wrap
     from populace.train.papers.registry import REPRODUCTIONS
 
-    print("games (PettingZoo id | Gymnasium id):")
+    print(wrap("games (PettingZoo id | Gymnasium id), and the learners that fit each with their "
+               "defaults (GROUP: those that fit one group, with --group GROUP):",
+               terminal_width()))
+    names = learner_names()
     for module, gym_name in GAMES.items():
-        print(_entry(module, f"populace/{module} | populace/{gym_name}"))
+        print(_entry(module, f"populace/{module} | populace/{gym_name}; learners: "
+                             f"{fitting_learners(module, names)}"))
     print("learners:")
     for name, cls in LEARNERS.items():
         print(_entry(name, _summary(cls)))
@@ -188,6 +241,34 @@ def cmd_list(args: argparse.Namespace) -> int:
     for name, reproduction in REPRODUCTIONS.items():
         print(_entry(name, reproduction.summary))
     return 0
+
+
+def fitting_learners(game: str, names: list[str]) -> str:
+    """``"stage, regret; robot: ppo"``: the learners that build on ``game`` (at its defaults,
+    two agents) for the whole game, then per group; ``"none"`` if none does. A learner whose
+    extra is not installed is marked so."""
+    from populace.agents import learner_fit
+    from populace.envs.registry import core_class
+
+    size = {core_class(game).population_keyword: 2}  # fitting does not depend on the size
+    core = make_core(game, **size)
+    whole, missing = [], []
+    per_group: dict[str, list[str]] = {g.name: [] for g in core.groups}
+    for name in names:
+        why = learner_fit(name, core)
+        if why is None:
+            whole.append(name)
+        elif "pip install" in why:
+            missing.append(name)
+        elif len(core.groups) > 1:
+            for group in per_group:
+                if learner_fit(name, core, group) is None:
+                    per_group[group].append(name)
+    parts = [", ".join(whole)] if whole else []
+    parts += [f"{group}: {', '.join(fit)}" for group, fit in per_group.items() if fit]
+    if missing:
+        parts.append(f"({', '.join(missing)}: extra not installed)")
+    return "; ".join(parts) or "none"
 
 
 def _entry(name: str, text: str) -> str:
@@ -212,13 +293,16 @@ def cmd_train(args: argparse.Namespace) -> int:
         if missing:
             raise ValueError(f"give {' and '.join(missing)}, e.g. `populace train "
                              "contribution_v0 --learner stage`, or --resume --out DIR")
+        check_names(given["game"], [given["learner"]])
         settings = {**TRAIN_DEFAULTS, **given}
         out = args.out or _default_run_dir(settings)
     check_run_settings(settings)
-    core = make_core(settings["game"], n_agents=settings["agents"], **settings["env"])
+    core = make_core(settings["game"], **game_keywords(settings["agents"], settings["env"]))
     env_seed, learner_seed = np.random.SeedSequence(settings["seed"]).generate_state(2)
-    learner = make_learner(settings["learner"], core, seed=int(learner_seed),
+    group = {} if settings.get("group") is None else {"group": settings["group"]}
+    learner = make_learner(settings["learner"], core, seed=int(learner_seed), **group,
                            **settings["learner_kw"])
+    check_window(settings["window"], settings["rounds"])
     try:
         result = train(
             core, learner, rounds=settings["rounds"], seed=int(env_seed),
@@ -237,7 +321,7 @@ def _given_settings(args: argparse.Namespace) -> dict[str, Any]:
     given = {
         "game": args.game, "learner": args.learner, "agents": args.agents,
         "rounds": args.rounds, "window": args.window, "seed": args.seed,
-        "checkpoint_every": args.checkpoint_every,
+        "checkpoint_every": args.checkpoint_every, "group": args.group,
         "env": None if args.env is None else parse_keywords(args.env, "--env"),
         "learner_kw": (None if args.learner_kw is None
                        else parse_keywords(args.learner_kw, "--learner-kw")),
@@ -287,18 +371,46 @@ def _shown(value: Any) -> str:
     return str(value)
 
 
+def check_names(game: str, learners: list[str]) -> None:
+    """An unknown game or learner, the first mistakes to report (before any number)."""
+    from populace.agents import check_learner_name
+
+    if game not in GAMES:
+        raise ValueError(f"unknown game {game!r}; choose from {sorted(GAMES)}")
+    for name in learners:
+        check_learner_name(name)
+
+
 def check_run_settings(settings: dict[str, Any]) -> None:
-    """Refuse what the game or the loop would silently accept."""
+    """Refuse numbers that cannot be right (each with its flag), and what the game would
+    silently accept; the game and the learner check their keywords next."""
+    for key, flag, minimum in (("agents", "--agents", 1), ("rounds", "--rounds", 1),
+                               ("window", "--window", 1), ("seed", "--seed", 0),
+                               ("checkpoint_every", "--checkpoint-every", 1),
+                               ("seeds", "--seeds", 1), ("workers", "--workers", 1)):
+        value = settings.get(key)
+        if value is not None and value < minimum:
+            raise ValueError(f"{flag} must be >= {minimum}, got {value}")
     if "n_agents" in settings["env"]:
         raise ValueError(
             f"set the population size with --agents, not --env n_agents="
             f"{settings['env']['n_agents']}"
         )
-    if settings["window"] > settings["rounds"]:
+
+
+def check_window(window: int, rounds: int) -> None:
+    """A budget shorter than one metrics window (checked once the game and learner are)."""
+    if window > rounds:
         raise ValueError(
-            f"--window {settings['window']} is longer than --rounds {settings['rounds']}: "
-            "no metrics row would be recorded"
+            f"--window {window} is longer than --rounds {rounds}: no metrics row would be "
+            f"recorded; give --window {rounds} or less"
         )
+
+
+def game_keywords(agents: int | None, env: dict[str, Any]) -> dict[str, Any]:
+    """The game's keywords: ``env``, and ``n_agents`` when --agents was given (else the
+    game's own size)."""
+    return env if agents is None else {"n_agents": agents, **env}
 
 
 def _interrupted(out: Path, rounds: int) -> str:
@@ -314,18 +426,40 @@ def _interrupted(out: Path, rounds: int) -> str:
 def cmd_compare(args: argparse.Namespace) -> int:
     from populace.train.studies.compare import compare
 
-    if args.game not in GAMES:
-        raise ValueError(f"unknown game {args.game!r}; choose from {sorted(GAMES)}")
+    learners = [name.strip() for name in args.learners.split(",") if name.strip()]
+    check_names(args.game, learners)
     env = parse_keywords(args.env, "--env")
-    check_run_settings({"env": env, "window": args.window, "rounds": args.rounds})
-    learners = [name for name in args.learners.split(",") if name]
-    result = compare(
+    check_run_settings({"env": env, "window": args.window, "rounds": args.rounds,
+                        "agents": args.agents, "seeds": args.seeds, "workers": args.workers})
+    learner_kwargs = per_learner_keywords(args.learner_kw, learners)
+    game_kwargs = game_keywords(args.agents, env)
+    result = compare(  # checks the game, the learners, the metric, then the window
         args.game, learners, seeds=args.seeds, rounds=args.rounds, window=args.window,
-        game_kwargs={"n_agents": args.agents, **env},
-        out_dir=args.out or Path("runs") / f"compare-{args.game}", workers=args.workers,
+        game_kwargs=game_kwargs, metric=args.metric, learner_kwargs=learner_kwargs,
+        group=args.group, out_dir=args.out or Path("runs") / f"compare-{args.game}",
+        workers=args.workers,
     )
     print(result.text(terminal_width()))
-    return 0
+    return 1 if result.failed else 0
+
+
+def per_learner_keywords(pairs: list[str], learners: list[str]) -> dict[str, dict[str, Any]]:
+    """``["epsilon=0.1", "regret:mu=50"]`` -> every learner's keywords: ``KEY=VALUE`` goes to
+    every learner, ``LEARNER:KEY=VALUE`` to that one."""
+    shared: list[str] = []
+    own: dict[str, list[str]] = {}
+    for pair in pairs:
+        head, colon, rest = pair.partition(":")
+        if colon and "=" not in head:
+            if head not in learners:
+                raise ValueError(f"--learner-kw {pair!r} names {head!r}, which is not among "
+                                 f"--learners {','.join(learners)}")
+            own.setdefault(head, []).append(rest)
+        else:
+            shared.append(pair)
+    common = parse_keywords(shared, "--learner-kw")
+    return {name: {**common, **parse_keywords(own.get(name, []), "--learner-kw")}
+            for name in learners}
 
 
 # ------------------------------------------------------------------------------ reproduce

@@ -3,11 +3,27 @@
 The claims are checked by a pure function of the seed-averaged curves, apart from running the
 jobs, so that tests can feed it any curves: fed those of players that do not learn, every
 claim must fail (SPEC §5), and every bound must lie inside what the run can reach.
+
+The API every reproduction uses (keep it stable; extend it only by adding):
+
+* ``Claim(claim, paper, ours, holds, baseline="", per_seed=())`` — ``baseline`` is what the
+  strongest simple rule of the game (nobody trained it; same seeds) measures on the same
+  check, shown in the table's "simple rule" column; ``per_seed`` the claim's verdict on each
+  seed, shown as ``claim.seeds`` ("4/5") in the "seeds" column.
+* :func:`holds_on_seeds` ``(per_seed, required=1.0)`` — a claim holds on every seed, or on the
+  fraction ``required``, which the claim's text then states with its reason.
+* :func:`beside_rule` ``(claims, rule_claims, rule)`` — the same claims checked on the rule's
+  runs fill the learner's ``baseline`` column: "rule: what it measures — fails / passes too".
+* :func:`seed_verdicts` ``(claims, claims_per_seed)`` — the claims checked on each seed's runs
+  alone fill ``per_seed`` (the verdict ``holds`` is left as the caller decided it).
+* :class:`Report` ``(name, claims, files, notes)`` — ``table()`` (Markdown, with the columns
+  claim | paper | ours | simple rule | seeds | holds) and ``text(width)``.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -50,6 +66,32 @@ def holds_on_seeds(per_seed: tuple[bool, ...] | list[bool], required: float = 1.
     """
     verdicts = np.asarray(per_seed, dtype=bool)
     return bool(len(verdicts)) and float(verdicts.mean()) >= required
+
+
+def beside_rule(claims: list[Claim], rule_claims: list[Claim], rule: str) -> list[Claim]:
+    """The claims with their ``baseline`` filled from ``rule_claims``, the same checks fed the
+    runs of the simple rule named ``rule`` (a claim that already has a baseline keeps it).
+
+    >>> ours = [Claim("falls", "p", "0.3", True)]
+    >>> beside_rule(ours, [Claim("falls", "p", "5.1", False)], "fixed start")[0].baseline
+    'fixed start: 5.1 — fails'
+    """
+    if len(claims) != len(rule_claims):
+        raise ValueError(f"{len(claims)} claims but {len(rule_claims)} checked on the rule")
+    return [claim if claim.baseline else replace(
+        claim, baseline=f"{rule}: {checked.ours} — {'passes too' if checked.holds else 'fails'}")
+        for claim, checked in zip(claims, rule_claims, strict=True)]
+
+
+def seed_verdicts(claims: list[Claim], claims_per_seed: Sequence[list[Claim]]) -> list[Claim]:
+    """The claims with ``per_seed`` filled from the same checks run on each seed alone (a
+    claim that already has per-seed verdicts keeps them)."""
+    for one_seed in claims_per_seed:
+        if len(one_seed) != len(claims):
+            raise ValueError(f"{len(claims)} claims but {len(one_seed)} checked on one seed")
+    return [claim if claim.per_seed else replace(
+        claim, per_seed=tuple(bool(seed[i].holds) for seed in claims_per_seed))
+        for i, claim in enumerate(claims)]
 
 
 @dataclass

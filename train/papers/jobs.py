@@ -105,6 +105,23 @@ def mean_curves(curves: list[Curve]) -> Means:
     }
 
 
+def seed_runs(curves: list[Curve]) -> list[list[Curve]]:
+    """The runs split by seed: entry i holds the i-th run of every label (runs of a label come
+    in seed order), so each can be summarized and checked alone. Labels must have equally
+    many runs.
+
+    Raises:
+        ValueError: if the labels have different numbers of runs.
+    """
+    grouped: dict[str, list[Curve]] = {}
+    for curve in curves:
+        grouped.setdefault(curve.job.label, []).append(curve)
+    counts = {label: len(runs) for label, runs in grouped.items()}
+    if len(set(counts.values())) > 1:
+        raise ValueError(f"labels have different numbers of runs: {counts}")
+    return [list(runs) for runs in zip(*grouped.values(), strict=True)]
+
+
 def write_curves_csv(curves: list[Curve], path: Path) -> Path:
     with path.open("w", newline="") as handle:
         writer = csv.writer(handle)

@@ -10,7 +10,9 @@ and regret matching (our reading of KFH's, :data:`~populace.train.papers.kash.RE
 Σ_a ρ(a)|a − q*| to each mechanism's reference equilibrium (serial q* = 6, ACP q* = 8 for
 N ≥ 7). The claims check "similar to the contribution game", and record how ACP compares with
 serial. :func:`congestion_claims` sees only the seed-averaged curves; fed those of players
-that do not learn, every claim fails (``tests/test_reproductions.py``).
+that do not learn, or that play the reference equilibrium from the first round (the "simple
+rule" column, :func:`~populace.train.papers.kash.with_equilibrium_rule`), every claim fails
+(``tests/test_reproductions.py``).
 """
 
 from __future__ import annotations
@@ -25,7 +27,7 @@ from populace.envs.anonymous.congestion import CongestionCore
 from populace.train.papers.claims import Claim, settling_round
 from populace.train.papers.figures import plot_curves
 from populace.train.papers.jobs import Curve, Job, Means, mean_curves, write_curves_csv
-from populace.train.papers.kash import RESPONSIVE_REGRET
+from populace.train.papers.kash import RESPONSIVE_REGRET, with_equilibrium_rule
 from populace.train.papers.reproduction import Reproduction
 
 MECHANISMS = ("acp", "serial")
@@ -133,6 +135,7 @@ def congestion_claims(means: Means, quick: bool) -> list[Claim]:
 REPRODUCTIONS = {
     "kash-congestion": Reproduction(
         "kash-congestion", "KFH §4: congestion game, ACP vs serial cost sharing",
-        congestion_jobs, congestion_claims, save_congestion,
+        congestion_jobs, with_equilibrium_rule(congestion_claims, congestion_jobs),
+        save_congestion, per_seed=True,
     ),
 }

@@ -17,14 +17,18 @@ the game through the train loop (expected feedback) and must reach the same QRE.
   and Σ_k KL(QRE ‖ x_k) falls exponentially, at a fitted rate of at least min T_k (Theorem
   4.1); with T = 0 the odd agents settle on H and the even agents anywhere (a different point
   per run); when only agents 1–3 explore, the even agent 2 settles on one point but the far
-  even agent 6 still ends somewhere different in every run.
+  even agents 4 and 6 still end somewhere different in every run (agent 4's end points
+  spread far less than agent 6's; see :func:`zspg_claims`).
 * ``leonardos-selection`` — the 3-agent chain, where agents 1 and 3 share a stake of 2 split
   by agent 2's mix: exploration schedules that end at T = 0 (each agent draws ETE or CLR-1)
   select agent 2 ≈ uniform and a fair split; without exploration, the split is arbitrary.
 
 Time is in the dynamics' own units; the ``round`` column of the CSV holds it. Each claim is a
 pure function of the runs (:data:`Runs`); fed runs of players that do not learn (uniform or
-fixed strategies), every claim fails (``tests/test_leonardos.py``).
+fixed strategies), every claim fails (``tests/test_leonardos.py``). The table's "simple rule"
+column is each claim checked on the *fixed start*: every run kept at the random interior point
+it starts from (:func:`fixed_start`, no learning), which must fail; claims made of one
+verdict per run say on how many runs (one seed each) they hold.
 """
 
 from __future__ import annotations
@@ -34,7 +38,7 @@ import time
 from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 
@@ -42,8 +46,8 @@ from populace.agents.smooth_q import schedule_factor
 from populace.agents.smooth_q_dynamics import integrate_smooth_q
 from populace.envs.zero_sum.polymatrix import PolymatrixGame, build_game
 from populace.envs.zero_sum.solvers import kl_divergence, nash_conv, qre
-from populace.train.papers.claims import Claim
-from populace.train.papers.figures import have_matplotlib
+from populace.train.papers.claims import Claim, beside_rule
+from populace.train.papers.figures import save_figure
 from populace.train.papers.jobs import Curve, Job
 from populace.train.papers.reproduction import Reproduction
 
@@ -68,7 +72,8 @@ REACHED = 1e-8  # final Σ KL(QRE ‖ x) of a run that reached the QRE
 FIT_RANGE = (1e-10, 1e-2)  # the KL values the decay rate is fitted over
 NASH = 0.05  # NashConv of an end point that is a Nash equilibrium
 ANYWHERE = 0.1  # T = 0: even agents' end points range over at least this
-SETTLED = 0.02  # agent 2's end points (only agents 1–3 explore) range over at most this
+SETTLED = 0.02  # agent 2's end points (only agents 1–3 explore) range over at most this;
+# agents 4 and 6 have not settled on one outcome when theirs range over more
 # selection (n = 3)
 SELECTION_T = 1.0  # peak exploration rate of ETE and CLR-1
 SELECTION_HORIZON = 100  # the schedules reach T = 0 at this time
@@ -128,7 +133,7 @@ def exploration_rates(job: Job, n_agents: int) -> Any:
                             axis=1)
 
     def rates(t: float) -> np.ndarray:
-        return table[min(int(round(2 * t / DT)), len(table) - 1)]
+        return cast(np.ndarray, table[min(int(round(2 * t / DT)), len(table) - 1)])
 
     return rates
 
@@ -138,6 +143,33 @@ def group_runs(curves: list[Curve]) -> Runs:
     for curve in curves:
         runs.setdefault(curve.job.label, []).append(curve)
     return runs
+
+
+def fixed_start(runs: Runs) -> Runs:
+    """The runs of players that never learn: every run held at the profile it starts from
+    (and its Σ KL at its first value), on the same seeds and times."""
+    held: Runs = {}
+    for label, curves in runs.items():
+        held[label] = []
+        for curve in curves:
+            policy = curve.columns["policy"]
+            points = len(curve.rounds)
+            distance = np.full(points, curve.distance[0])
+            held[label].append(replace(curve, distance=distance, columns={
+                **curve.columns, "kl": distance,
+                "policy": np.broadcast_to(policy[0], (points, *policy.shape[1:]))}))
+    return held
+
+
+def against_fixed_start(
+    check: Callable[[Runs, bool], list[Claim]],
+) -> Callable[[Runs, bool], list[Claim]]:
+    """``check`` with its "simple rule" column: the same claims checked on :func:`fixed_start`."""
+
+    def claims(runs: Runs, quick: bool) -> list[Claim]:
+        return beside_rule(check(runs, quick), check(fixed_start(runs), quick), "fixed start")
+
+    return claims
 
 
 def end_points(runs: list[Curve]) -> np.ndarray:
@@ -151,7 +183,7 @@ def velocity(game: PolymatrixGame, x: np.ndarray, rates: np.ndarray) -> np.ndarr
     logs = np.log(np.maximum(x, 1e-300))
     mean_r = (x * r).sum(axis=1, keepdims=True)
     mean_log = (x * logs).sum(axis=1, keepdims=True)
-    return x * (r - mean_r - rates[:, None] * (logs - mean_log))
+    return cast(np.ndarray, x * (r - mean_r - rates[:, None] * (logs - mean_log)))
 
 
 def decay_rate(times: np.ndarray, kl: np.ndarray) -> float:
@@ -200,13 +232,16 @@ def amps_claims(runs: Runs, quick: bool) -> list[Claim]:
         f"KL to the NE conserved within {max(drifts):.1e} (bound {CONSERVED:g}); x's P(H) "
         f"still sweeps ≥ {min(sweeps):.2f} in the second half (bound {STILL_MOVING:g})",
         cycles,
+        per_seed=tuple(bool(d <= CONSERVED and w >= STILL_MOVING)
+                       for d, w in zip(drifts, sweeps, strict=True)),
     )]
     for explorer, label in enumerate(("x explores", "y explores")):
         rates = np.where(np.arange(2) == explorer, AMPS_T, 0.0)
         ends = end_points(runs[label])
-        speed = max(float(np.abs(velocity(game, x, rates)).max()) for x in ends)
-        gap = float(np.abs(ends - ends[0]).max())
-        least = float(ends[:, explorer].min())
+        speeds = np.array([float(np.abs(velocity(game, x, rates)).max()) for x in ends])
+        gaps = np.abs(ends - ends[0]).max(axis=(1, 2))
+        leasts = ends[:, explorer].min(axis=1)
+        speed, gap, least = float(speeds.max()), float(gaps.max()), float(leasts.min())
         claims.append(Claim(
             f"AMPs, only {label.split()[0]} explores (T = {AMPS_T:g}): the dynamics converge",
             "Fig. 2, panels 2–4: exploration by one agent suffices",
@@ -215,6 +250,8 @@ def amps_claims(runs: Runs, quick: bool) -> list[Claim]:
             f"every run (within {gap:.1e}); x's P(H) = {ends[0, 0, H]:.4f}, y's "
             f"{ends[0, 1, H]:.4f}",
             speed <= REST and least >= INTERIOR and gap <= SAME_POINT,
+            per_seed=tuple(bool(ok) for ok in (speeds <= REST) & (leasts >= INTERIOR)
+                           & (gaps <= SAME_POINT)),
         ))
     return claims
 
@@ -247,18 +284,21 @@ def zspg_claims(runs: Runs, quick: bool) -> list[Claim]:
     first_kl = min(float(curve.distance[0]) for curve in explore)
     rates = [decay_rate(curve.rounds, curve.distance) for curve in explore]
     learner_kl = [float(curve.distance[-1]) for curve in runs["smooth Q-learner (T = 0.2)"]]
+    reached = tuple(bool(kl <= REACHED and curve.distance[0] > FIT_RANGE[1])
+                    for kl, curve in zip(final_kl, explore, strict=True))
     claims = [
         Claim(f"n = 7, every T_k = {CHAIN_T:g}: every run reaches the same QRE",
               "Fig. 5, right: a unique outcome (Theorem 4.1)",
               f"Σ KL(QRE ‖ x) from ≥ {first_kl:.2f} to ≤ {max(final_kl):.1e} in every run "
               f"(bound {REACHED:g}); the discrete learner, through the train loop: ≤ "
               f"{max(learner_kl):.1e}",
-              max(final_kl + learner_kl) <= REACHED and first_kl > FIT_RANGE[1]),
+              max(final_kl + learner_kl) <= REACHED and first_kl > FIT_RANGE[1],
+              per_seed=reached),
         Claim("... and Σ KL decays exponentially, at a rate ≥ min T_k",
               "Theorem 4.1: rate at least T_min",
               f"fitted rates {min(rates):.2f}–{max(rates):.2f} per unit time "
               f"(T_min = {CHAIN_T:g})",
-              min(rates) >= CHAIN_T),
+              min(rates) >= CHAIN_T, per_seed=tuple(bool(r >= CHAIN_T) for r in rates)),
     ]
     ends = end_points(runs["no exploration"])
     worst = max(nash_conv(game, x) for x in ends)
@@ -272,14 +312,14 @@ def zspg_claims(runs: Runs, quick: bool) -> list[Claim]:
         worst <= NASH and min(ranges) >= ANYWHERE,
     ))
     ends = end_points(runs["agents 1–3 explore"])
-    near, far = spread(ends[:, 1, H]), spread(ends[:, 5, H])
+    near, fourth, far = (spread(ends[:, k, H]) for k in (1, 3, 5))
     claims.append(Claim(
-        f"n = 7, only agents 1–3 explore (T = {NEAR_T:g}): far even agents do not settle on "
-        "one outcome",
+        f"n = 7, only agents 1–3 explore (T = {NEAR_T:g}): agent 2 settles on one outcome, "
+        "the far even agents 4 and 6 do not",
         "Fig. 5, middle: agents 4 and 6 end differently in every run",
-        f"range of P(H) over runs: agent 2 {near:.3f} (bound {SETTLED:g}), agent 6 {far:.2f} "
-        f"(bound {ANYWHERE:g})",
-        near <= SETTLED and far >= ANYWHERE,
+        f"range of P(H) over runs: agent 2 {near:.4f} (settled: ≤ {SETTLED:g}), agent 4 "
+        f"{fourth:.3f} (not settled: > {SETTLED:g}), agent 6 {far:.2f} (≥ {ANYWHERE:g})",
+        near <= SETTLED < fourth and far >= ANYWHERE,
     ))
     return claims
 
@@ -309,6 +349,9 @@ def selection_claims(runs: Runs, quick: bool) -> list[Claim]:
     ratios = payoffs[:, 0] / np.where(payoffs[:, 2] == 0, np.nan, payoffs[:, 2])
     unfair = float(np.nanmax(np.abs(ratios - 1))) if np.isfinite(ratios).any() else np.inf
     off_uniform = float(np.abs(ends[:, 1, H] - 0.5).mean())
+    with np.errstate(invalid="ignore"):  # a run with u3 = 0 has no ratio: it fails
+        each = ((np.abs(ends[:, 1, H] - 0.5) <= UNIFORM) & (payoffs[:, 0] + payoffs[:, 2] >= STAKE)
+                & (np.abs(ratios - 1) <= FAIR))
     claims.append(Claim(
         "n = 3, exploration that ends at T = 0 (ETE or CLR-1 per agent): agent 2 ends near "
         "uniform, agents 1 and 3 split the stake fairly",
@@ -316,6 +359,7 @@ def selection_claims(runs: Runs, quick: bool) -> list[Claim]:
         f"mean |P(H) − ½| of agent 2: {off_uniform:.3f} (bound {UNIFORM:g}); u1 + u3 ≥ "
         f"{stake:.3f} (bound {STAKE:g}); u1/u3 within 1 ± {unfair:.3f} (bound {FAIR:g})",
         off_uniform <= UNIFORM and stake >= STAKE and unfair <= FAIR,
+        per_seed=tuple(bool(ok) for ok in each),
     ))
     ends = end_points(runs["no exploration"])
     payoffs = np.array([game.expected_payoffs(x) for x in ends])
@@ -338,8 +382,12 @@ def save_runs(stem: str, title: str) -> Callable[[list[Curve], Path], list[Path 
     :func:`plot_runs`)."""
 
     def save(curves: list[Curve], out_dir: Path) -> list[Path | None]:
-        return [write_runs_csv(curves, out_dir / f"{stem}.csv"),
-                plot_runs(group_runs(curves), out_dir / f"{stem}.png", title)]
+        runs = group_runs(curves)
+        files = [write_runs_csv(curves, out_dir / f"{stem}.csv"),
+                 plot_runs(runs, out_dir / f"{stem}.png", title)]
+        if max(c.columns["policy"].shape[1] for c in curves) > 2:
+            files.append(plot_end_points(runs, out_dir / f"{stem}-ends.png", title))
+        return files
 
     return save
 
@@ -367,24 +415,50 @@ def write_runs_csv(curves: list[Curve], path: Path) -> Path:
 def plot_runs(runs: Runs, path: Path, title: str) -> Path | None:
     """One panel per label. Two agents: the path of (x's P(first action), y's) of every run,
     its end marked. More: every run's P(first action) of each agent against time."""
-    if not have_matplotlib():
-        return None
-    from matplotlib.figure import Figure
 
-    figure = Figure(figsize=(4.2 * len(runs), 3.8))
-    axes = figure.subplots(1, len(runs), squeeze=False)[0]
-    for ax, (label, curves) in zip(axes, runs.items(), strict=True):
-        if curves[0].columns["policy"].shape[1] == 2:
-            _phase_panel(ax, curves)
-        else:
-            _time_panel(ax, curves)
-        ax.set_title(label, fontsize=9)
-    if axes[-1].get_legend_handles_labels()[0]:
-        axes[-1].legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1.0))
-    figure.suptitle(title)
-    figure.tight_layout()
-    figure.savefig(path, dpi=110)
-    return path
+    def draw() -> Any:
+        from matplotlib.figure import Figure
+
+        figure = Figure(figsize=(4.2 * len(runs), 3.8))
+        axes = figure.subplots(1, len(runs), squeeze=False)[0]
+        for ax, (label, curves) in zip(axes, runs.items(), strict=True):
+            if curves[0].columns["policy"].shape[1] == 2:
+                _phase_panel(ax, curves)
+            else:
+                _time_panel(ax, curves)
+            ax.set_title(label, fontsize=9)
+        if axes[-1].get_legend_handles_labels()[0]:
+            axes[-1].legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1.0))
+        figure.suptitle(title)
+        return figure
+
+    return save_figure(draw, path)
+
+
+def plot_end_points(runs: Runs, path: Path, title: str) -> Path | None:
+    """One panel per label, a box of every agent's final P(H) over the runs (a point per run
+    beside it), so agents that settle show a flat box; for the 7-agent chain this is the form
+    of LPS Fig. 5's top row."""
+
+    def draw() -> Any:
+        from matplotlib.figure import Figure
+
+        figure = Figure(figsize=(4.2 * len(runs), 3.4))
+        axes = figure.subplots(1, len(runs), squeeze=False)[0]
+        for ax, (label, curves) in zip(axes, runs.items(), strict=True):
+            ends = end_points(curves)[:, :, H]
+            agents = np.arange(1, ends.shape[1] + 1)
+            ax.boxplot(ends, positions=agents, widths=0.5)
+            ax.plot(np.broadcast_to(agents + 0.3, ends.shape).ravel(), ends.ravel(), ".",
+                    color="C0", markersize=3, alpha=0.6)
+            ax.set_title(label, fontsize=9)
+            ax.set_xlabel("agent")
+            ax.set_ylabel("final P(H) over runs")
+            ax.set_ylim(-0.02, 1.02)
+        figure.suptitle(f"{title}: where every run ends")
+        return figure
+
+    return save_figure(draw, path)
 
 
 def _phase_panel(ax: Any, curves: list[Curve]) -> None:
@@ -413,16 +487,16 @@ def _time_panel(ax: Any, curves: list[Curve]) -> None:
 REPRODUCTIONS = {
     "leonardos-amps": Reproduction(
         "leonardos-amps", "LPS Fig. 2: AMPs cycle without exploration, converge when one "
-        "agent explores", amps_jobs, amps_claims,
+        "agent explores", amps_jobs, against_fixed_start(amps_claims),
         save_runs("leonardos-amps", "Asymmetric matching pennies: Q-learning dynamics"),
         summarize=group_runs),
     "leonardos-zspg": Reproduction(
         "leonardos-zspg", "LPS Fig. 5: the 7-agent chain with all, none or some agents "
-        "exploring", zspg_jobs, zspg_claims,
+        "exploring", zspg_jobs, against_fixed_start(zspg_claims),
         save_runs("leonardos-zspg", "7-agent chain: P(H) per agent"), summarize=group_runs),
     "leonardos-selection": Reproduction(
         "leonardos-selection", "LPS App. C.5: ETE/CLR-1 exploration selects the fair split "
-        "in the 3-agent chain", selection_jobs, selection_claims,
+        "in the 3-agent chain", selection_jobs, against_fixed_start(selection_claims),
         save_runs("leonardos-selection", "3-agent chain: equilibrium selection"),
         summarize=group_runs),
 }

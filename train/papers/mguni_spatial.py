@@ -46,24 +46,36 @@ overlap, get the same gradients, and one of them takes all the weight before the
 mixture there learned the same spreads and exploitability (quick runs: 0.083 / 0.137 / 0.181
 against 0.083 / 0.138 / 0.183).
 
+**Simple rules on the same seeds.** Two policies nobody trained play every game on the
+learner's seeds, scored by the same columns and shown as their own rows: **aim at the peak**
+(every agent moves to the nearest desirability peak, (0, 0) in both games, within its action
+box) and **stay** (u = 0). Each is fed to the claims (the table's simple-rule column): both
+fail every claim.
+
+**Seeds.** The full run trains :data:`FULL`'s runs per game; each claim is checked on every
+run (the seeds column) and holds only if it holds on all of them; the table's numbers are the
+seed averages.
+
 Every claim is a pure function of the :class:`SpatialSummary`; fed the curves of players that
-do not learn (standing still, moving at random, or a fixed move to the origin), each fails
-(``tests/test_mguni_spatial.py``).
+do not learn (the rules, or moving at random), each fails (``tests/test_mguni_spatial.py``).
 """
 
 from __future__ import annotations
 
 import csv
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 import numpy as np
 
-from populace.train.papers.claims import Claim
-from populace.train.papers.figures import have_matplotlib
+from populace.train.papers.claims import Claim, holds_on_seeds
+from populace.train.papers.figures import save_figure
 from populace.train.papers.jobs import Curve, Job
 from populace.train.papers.reproduction import Reproduction
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
 
 GAME = "spatial_congestion_v0"
 LEARNER = "ac_fp"
@@ -79,7 +91,7 @@ LEARNER_KWARGS = {"state_size": 2, "learn_std": True, "discount": 0.01, "batch_r
 BIMODAL_KWARGS = {**LEARNER_KWARGS, "components": 2, "action_std": 0.1}
 COLUMNS = ("exploitability", "density_distance", "mean_reward", "spread", "mean_x", "mean_y")
 QUICK = {"runs": 1, "agents": 200, "rounds": 200, "window": 20}
-FULL = {"runs": 1, "agents": 1000, "rounds": 2000, "window": 100}  # MJM: N = 1000, 2000
+FULL = {"runs": 5, "agents": 1000, "rounds": 2000, "window": 100}  # MJM: N = 1000, 2000
 TAIL = 0.25  # final values: averages over this last fraction of the windows
 SAMPLE_SEED = 12345  # the evaluation round's seed (added to the job's)
 # Bounds, (quick, full).
@@ -88,6 +100,7 @@ DRIFT = {True: 0.10, False: 0.05}
 SPREAD_TOLERANCE = {True: 0.30, False: 0.20}
 PEAK_RADIUS = 0.25
 PEAK_SHARE = 0.10
+RULES = ("aim at the peak", "stay")  # the simple rules, played on the learner's seeds
 
 
 def label(reward: str, alpha: float) -> str:
@@ -96,18 +109,65 @@ def label(reward: str, alpha: float) -> str:
 
 def spatial_jobs(quick: bool, seed: int) -> list[Job]:
     """``ac_fp`` on the single-bump game for every α, and with a mixture actor on the
-    bimodal one."""
+    bimodal one; then each of :data:`RULES` on every game and seed."""
     plan = QUICK if quick else FULL
     games = [("single", alpha) for alpha in ALPHAS] + [("bimodal", BIMODAL_ALPHA)]
-    jobs = []
+    seeds = [seed * 1000 + run for run in range(plan["runs"])]
+    jobs, rules = [], []
     for reward, alpha in games:
         base = Job(label(reward, alpha), GAME,
                    {"n_agents": plan["agents"], "alpha": alpha, "eta": ETA, "reward": reward},
                    LEARNER, dict(BIMODAL_KWARGS if reward == "bimodal" else LEARNER_KWARGS),
                    rounds=plan["rounds"], window=plan["window"],
                    seed=0, columns=COLUMNS, runner=train_and_sample)
-        jobs += [replace(base, seed=seed * 1000 + run) for run in range(plan["runs"])]
-    return jobs
+        jobs += [replace(base, seed=s) for s in seeds]
+        for rule in RULES:
+            ruled = replace(base, learner="rule", learner_kwargs={"rule": rule},
+                            runner=play_rule)
+            rules += [replace(ruled, seed=s) for s in seeds]
+    return jobs + rules
+
+
+def rule_moves(core: Any, rule: str, starts: np.ndarray) -> np.ndarray:
+    """The moves of a simple rule: ``"aim at the peak"`` (the nearest desirability peak,
+    within the action box) or ``"stay"``."""
+    if rule == "stay":
+        return np.zeros_like(starts)
+    if rule != "aim at the peak":
+        raise ValueError(f"unknown rule {rule!r}; expected one of {RULES}")
+    centres = np.asarray(core.centres, dtype=np.float64)
+    nearest = np.argmin(((starts[:, None, :] - centres[None]) ** 2).sum(axis=2), axis=1)
+    return cast(
+        np.ndarray, np.clip(centres[nearest] - starts, -core.action_bound, core.action_bound))
+
+
+def play_rule(job: Job) -> Curve:
+    """Play the rule ``job.learner_kwargs["rule"]`` for one seeded round per window (its play
+    does not change, so more rounds would only average the game's noise), with the same
+    columns as :func:`train_and_sample`; its "untrained" exploitability is its own."""
+    from populace.envs.registry import make_core
+
+    core = make_core(job.game, **job.game_kwargs)
+    env_seed, _ = np.random.SeedSequence(job.seed).generate_state(2)
+    rule = job.learner_kwargs["rule"]
+    rounds = np.arange(job.window, job.rounds + 1, job.window)
+    rows = [rule_round(core, rule, int(env_seed) + k)[1] for k in range(len(rounds))]
+    columns = {name: np.array([float(row[name]) for row in rows]) for name in job.columns}
+    columns["initial_exploitability"] = columns["exploitability"][:1].copy()
+    landings = rule_round(core, rule, int(env_seed) + SAMPLE_SEED)[0]
+    for name, place in zip(SHARES, PLACES.values(), strict=True):
+        columns[name] = np.array([share_near(landings, place)])
+    return Curve(job, rounds, columns[job.columns[0]], 0.0, columns)
+
+
+def rule_round(core: Any, rule: str, seed: int) -> tuple[np.ndarray, dict]:
+    """One seeded round of a rule's play: the landings and the game's window metrics."""
+    starts = core.reset(seed=seed)[core.agent_group]
+    actions = {core.agent_group: rule_moves(core, rule, starts)}
+    step = core.step(actions)
+    metrics = core.window_metrics()
+    metrics.record(actions, step)
+    return step.info["landings"], metrics.scores({})
 
 
 def train_and_sample(job: Job) -> Curve:
@@ -185,11 +245,22 @@ class GameResult:
 
 @dataclass(frozen=True)
 class SpatialSummary:
-    """What the claims see: one :class:`GameResult` per game, and the curves for the figure."""
+    """What the claims see: one :class:`GameResult` per game (seed-averaged), the same per
+    run (``seeds``), each rule's (seed-averaged), and the learner's curves for the figure."""
 
     games: dict[str, GameResult]
     rounds: np.ndarray
     curves: dict[str, dict[str, np.ndarray]]  # label → column → seed-averaged curve
+    seeds: tuple[dict[str, GameResult], ...] = ()
+    rules: dict[str, dict[str, GameResult]] = field(default_factory=dict)
+    rule_curves: dict[str, dict[str, np.ndarray]] = field(default_factory=dict)
+
+    def playing(self, rule: str) -> SpatialSummary:
+        """The same summary with the rule's results in the learner's place."""
+        return replace(self, games=self.rules[rule], seeds=(self.rules[rule],))
+
+    def per_seed(self) -> tuple[dict[str, GameResult], ...]:
+        return self.seeds or (self.games,)
 
     def single(self) -> list[GameResult]:
         return sorted((g for g in self.games.values() if g.reward == "single"),
@@ -233,22 +304,60 @@ def game_result(runs: list[Curve]) -> GameResult:
         reference_shares=shares)
 
 
-def summarize(curves: list[Curve]) -> SpatialSummary:
-    """Group the runs by game and reduce each to a :class:`GameResult`."""
+def by_game(curves: list[Curve]) -> dict[str, list[Curve]]:
     grouped: dict[str, list[Curve]] = {}
     for curve in curves:
         grouped.setdefault(curve.job.label, []).append(curve)
+    return grouped
+
+
+def summarize(curves: list[Curve]) -> SpatialSummary:
+    """Group the learner's runs by game and reduce each to a :class:`GameResult` (seed
+    average, and per seed); likewise each rule's."""
+    learned = by_game([c for c in curves if c.job.learner != "rule"])
+    seeds = sorted({c.job.seed for runs in learned.values() for c in runs})
+    rules = {rule: by_game([c for c in curves if c.job.learner_kwargs.get("rule") == rule])
+             for rule in RULES}
     return SpatialSummary(
-        games={name: game_result(runs) for name, runs in grouped.items()},
+        games={name: game_result(runs) for name, runs in learned.items()},
         rounds=curves[0].rounds,
         curves={name: {column: np.mean([c.columns[column] for c in runs], axis=0)
-                       for column in COLUMNS} for name, runs in grouped.items()})
+                       for column in COLUMNS} for name, runs in learned.items()},
+        seeds=tuple({name: game_result([c for c in runs if c.job.seed == seed])
+                     for name, runs in learned.items()} for seed in seeds),
+        rules={rule: {name: game_result(runs) for name, runs in games.items()}
+               for rule, games in rules.items() if games},
+        rule_curves={f"{rule}, {name}": {column: np.mean([c.columns[column] for c in runs],
+                                                         axis=0) for column in COLUMNS}
+                     for rule, games in rules.items() for name, runs in games.items()})
 
 
 def stabilizes(game: GameResult, quick: bool) -> bool:
     """Exploitability halved, reward and spread settled (NaN fails)."""
     return bool(game.exploitability <= 0.5 * game.first_exploitability
                 and game.drift <= DRIFT[quick])
+
+
+def all_stabilize(games: dict[str, GameResult], quick: bool) -> bool:
+    return all(stabilizes(g, quick) for g in games.values())
+
+
+def single_games(games: dict[str, GameResult]) -> list[GameResult]:
+    return sorted((g for g in games.values() if g.reward == "single"), key=lambda g: g.alpha)
+
+
+def spread_grows(games: dict[str, GameResult], quick: bool) -> bool:
+    """The single-bump spreads increase with α, each within :data:`SPREAD_TOLERANCE` of the
+    grid equilibrium's, with exploitability at most :data:`EXPLOITABILITY` (NaN fails)."""
+    single = single_games(games)
+    errors = [abs(g.spread - g.reference_spread) / g.reference_spread for g in single]
+    return bool(np.all(np.diff([g.spread for g in single]) > 0)
+                and max(errors) <= SPREAD_TOLERANCE[quick]
+                and max(g.exploitability for g in single) <= EXPLOITABILITY[quick])
+
+
+def bimodal_game(games: dict[str, GameResult]) -> GameResult:
+    return next(g for g in games.values() if g.reward == "bimodal")
 
 
 def occupies_both_peaks(game: GameResult) -> bool:
@@ -259,14 +368,26 @@ def occupies_both_peaks(game: GameResult) -> bool:
     return bool(min(left, right) >= PEAK_SHARE and min(left, right) > valley)
 
 
+def rule_text(summary: SpatialSummary, text: Any) -> str:
+    """``text(games)`` of each rule's seed-averaged results, labelled."""
+    return "; ".join(f"{rule}: {text(games)}" for rule, games in summary.rules.items())
+
+
 def spatial_claims(summary: SpatialSummary, quick: bool) -> list[Claim]:
-    """MJM Exp. 1's claims, checked on :func:`summarize`'s summary."""
+    """MJM Exp. 1's claims, checked on every seed of :func:`summarize`'s summary (the texts
+    show the seed averages)."""
     games, single, bimodal = list(summary.games.values()), summary.single(), summary.bimodal()
-    spreads = [g.spread for g in single]
-    errors = [abs(g.spread - g.reference_spread) / g.reference_spread for g in single]
     tolerance, bound = SPREAD_TOLERANCE[quick], EXPLOITABILITY[quick]
     shares = " / ".join(f"{share:.0%}" for share in bimodal.shares)
     grid = " / ".join(f"{share:.0%}" for share in bimodal.reference_shares)
+    seeds = summary.per_seed()
+    stable = tuple(all_stabilize(g, quick) for g in seeds)
+    grows = tuple(spread_grows(g, quick) for g in seeds)
+    peaks = tuple(occupies_both_peaks(bimodal_game(g)) for g in seeds)
+
+    def verdict(ok: bool) -> str:
+        return "holds" if ok else "fails"
+
     return [
         Claim(
             f"rewards and policy stabilize: exploitability at most half the untrained play's, "
@@ -275,7 +396,10 @@ def spatial_claims(summary: SpatialSummary, quick: bool) -> list[Claim]:
             "rewards and policy stabilize within 2000 episodes",
             "; ".join(f"{g.label}: {g.first_exploitability:.3f} → {g.exploitability:.4f}, "
                       f"drift {g.drift:.1%}" for g in games),
-            all(stabilizes(g, quick) for g in games),
+            holds_on_seeds(stable),
+            baseline=rule_text(summary, lambda g: verdict(all_stabilize(g, quick)) + ", "
+                               + ", ".join(f"{x.exploitability:.3f}" for x in g.values())),
+            per_seed=stable,
         ),
         Claim(
             f"single bump: spread grows with α, each within {tolerance:.0%} of the grid "
@@ -283,8 +407,10 @@ def spatial_claims(summary: SpatialSummary, quick: bool) -> list[Claim]:
             "spread grows with α ∈ {1, 2, 3} (figures)",
             "; ".join(f"α={g.alpha:g}: {g.spread:.3f} (grid {g.reference_spread:.3f}), "
                       f"exploitability {g.exploitability:.4f}" for g in single),
-            bool(np.all(np.diff(spreads) > 0) and max(errors) <= tolerance
-                 and max(g.exploitability for g in single) <= bound),
+            holds_on_seeds(grows),
+            baseline=rule_text(summary, lambda g: verdict(spread_grows(g, quick)) + ", spreads "
+                               + ", ".join(f"{x.spread:.3f}" for x in single_games(g))),
+            per_seed=grows,
         ),
         Claim(
             f"bimodal: each peak holds ≥ {PEAK_SHARE:.0%} of the agents (within "
@@ -292,31 +418,35 @@ def spatial_claims(summary: SpatialSummary, quick: bool) -> list[Claim]:
             "agents occupy both peaks",
             f"(−1, 0) / valley (−0.5, 0) / (0, 0): {shares} (grid equilibrium {grid}); "
             f"exploitability {bimodal.exploitability:.3f}",
-            occupies_both_peaks(bimodal),
+            holds_on_seeds(peaks),
+            baseline=rule_text(summary, lambda g: verdict(occupies_both_peaks(
+                bimodal_game(g))) + ", " + " / ".join(f"{x:.0%}" for x in bimodal_game(g).shares)),
+            per_seed=peaks,
         ),
     ]
 
 
 def save_spatial(curves: list[Curve], out_dir: Path) -> list[Path | None]:
-    """``mguni-spatial.csv`` (every run's columns per window, and its peak shares) and
-    ``mguni-spatial.png``."""
+    """``mguni-spatial.csv`` (every run's columns per window, and its peak shares; the
+    learner's and the rules') and ``mguni-spatial.png``."""
     path = out_dir / "mguni-spatial.csv"
     with path.open("w", newline="") as handle:
         writer = csv.writer(handle)
-        writer.writerow(["label", "seed", "round", *COLUMNS, *SHARES])
+        writer.writerow(["label", "policy", "seed", "round", *COLUMNS, *SHARES])
         for curve in curves:
             shares = [f"{curve.columns[k][0]:.4f}" for k in SHARES]
+            policy = curve.job.learner_kwargs.get("rule", curve.job.learner)
             for i, round_ in enumerate(curve.rounds):
-                writer.writerow([curve.job.label, curve.job.seed, int(round_),
+                writer.writerow([curve.job.label, policy, curve.job.seed, int(round_),
                                  *(f"{curve.columns[name][i]:.6g}" for name in COLUMNS),
                                  *shares])
-    return [path, plot_spatial(summarize(curves), out_dir / "mguni-spatial.png")]
+    summary = summarize(curves)
+    return [path, save_figure(lambda: spatial_figure(summary), out_dir / "mguni-spatial.png")]
 
 
-def plot_spatial(summary: SpatialSummary, path: Path) -> Path | None:
-    """Exploitability and spread per window, every game, the grid spreads dotted."""
-    if not have_matplotlib():
-        return None
+def spatial_figure(summary: SpatialSummary) -> Figure:
+    """Exploitability and spread per window, every game (seed averages), the grid spreads
+    dotted; the rules' exploitability dashed."""
     from matplotlib.figure import Figure
 
     figure = Figure(figsize=(10, 4))
@@ -326,6 +456,10 @@ def plot_spatial(summary: SpatialSummary, path: Path) -> Path | None:
         line = right.plot(summary.rounds, columns["spread"], label=name)
         right.axhline(summary.games[name].reference_spread, color=line[0].get_color(),
                       linestyle=":", linewidth=1)
+    for name, columns in summary.rule_curves.items():
+        if name.startswith(RULES[0]):
+            left.plot(summary.rounds, columns["exploitability"], linestyle="--", linewidth=0.8,
+                      label=name)
     left.set_yscale("log")
     left.set_title("exploitability of the window's play")
     right.set_title("spread E|x − E x|² (dotted: grid equilibrium)")
@@ -333,9 +467,7 @@ def plot_spatial(summary: SpatialSummary, path: Path) -> Path | None:
         ax.set_xlabel("episode")
         ax.legend(fontsize=7)
     figure.suptitle("MJM Exp. 1, spatial congestion: actor-critic fictitious play (η = 0)")
-    figure.tight_layout()
-    figure.savefig(path, dpi=110)
-    return path
+    return figure
 
 
 REPRODUCTIONS = {

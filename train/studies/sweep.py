@@ -32,12 +32,14 @@ metrics, checkpoints). A cell is finished once its ``result.json`` is there: the
 it atomically when the cell's run ends, with the final metrics and curves the table is made
 from. Run again into the same folder, a sweep skips finished cells and reruns the others
 (continuing from their newest checkpoint, if any); a cell that raised leaves its traceback in
-``error.txt`` and does not stop the others. ``OUT/sweep.json`` keeps the config, and a
-different config is refused unless ``overwrite``. With a budget of rounds, SB3 learners get
-``total_rounds`` (their schedules' horizon) set to it unless their keywords give it. Seeds are
-derived as ``populace train`` derives them, so ``populace train GAME --learner L --agents N
---seed S --rounds R --window W``, with the cell's keywords as ``--env`` and ``--learner-kw``,
-reproduces a cell.
+``error.txt`` and does not stop the others. A cell that another live process is training
+(its ``lock`` file, :mod:`populace.train.studies.sweep_lock`) is left to it and named in the
+notes; worker processes exit when the sweep's process dies, even by ``kill -9``.
+``OUT/sweep.json`` keeps the config, and a different config is refused unless ``overwrite``.
+With a budget of rounds, SB3 learners get ``total_rounds`` (their schedules' horizon) set to it
+unless their keywords give it. Seeds are derived as ``populace train`` derives them, so
+``populace train GAME --learner L --agents N --seed S --rounds R --window W``, with the cell's
+keywords as ``--env`` and ``--learner-kw``, reproduces a cell.
 """
 
 from __future__ import annotations
@@ -57,6 +59,7 @@ from populace.text import files_line
 from populace.train.checkpoint import read_json, write_json_atomic
 from populace.train.papers.figures import NO_FIGURES, have_matplotlib, plain_axes
 from populace.train.studies.sweep_config import Cell, plan_cells
+from populace.train.studies.sweep_lock import CellHeld, hold_cell
 
 SWEEP_FILE = "sweep.json"
 CELLS_DIR = "cells"
@@ -70,10 +73,14 @@ NOTES_KEY = "populace sweep"
 def run_cell(cell: Cell, cells_dir: str) -> dict[str, Any]:
     """Train one cell into ``cells_dir/<cell.name>`` (continuing from its newest checkpoint if
     any) and return its outcome: ``status`` "done" with the final metrics and curves, or
-    "failed" with the traceback. Never raises for a failed run; importable, so it runs in
-    worker processes and as a Ray task."""
+    "failed" with the traceback, or "held" when another live process trains the cell (its
+    lock, :mod:`populace.train.studies.sweep_lock`). Never raises for a failed run;
+    importable, so it runs in worker processes and as a Ray task."""
     try:
-        return {"cell": cell.as_json(), "status": "done", **_train_cell(cell, cells_dir)}
+        with hold_cell(Path(cells_dir) / cell.name):
+            return {"cell": cell.as_json(), "status": "done", **_train_cell(cell, cells_dir)}
+    except CellHeld as held:
+        return {"cell": cell.as_json(), "status": "held", "error": str(held)}
     except Exception:
         return {"cell": cell.as_json(), "status": "failed", "error": traceback.format_exc()}
 
@@ -176,6 +183,7 @@ def sweep(
          for c, r in zip(cells, results, strict=True) if r["status"] == "failed"],
         reused=len(cells) - len(todo), ran=len(todo))
     report.files, report.notes = write_outputs(cells, results, report.rows, out)
+    report.notes += [f"NOT RUN {r['error']}" for r in results if r["status"] == "held"]
     return report
 
 
@@ -219,6 +227,8 @@ def _finished(folder: Path, cell: Cell) -> dict[str, Any] | None:
 
 def _record(folder: Path, outcome: dict[str, Any]) -> dict[str, Any]:
     """Mark a cell: ``result.json`` (written atomically) once done, ``error.txt`` if failed."""
+    if outcome["status"] == "held":  # the live holder's files are its own
+        return outcome
     folder.mkdir(parents=True, exist_ok=True)
     (folder / ERROR_FILE).unlink(missing_ok=True)
     if outcome["status"] == "done":

@@ -13,7 +13,7 @@ import re
 import tomllib
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 GRID_KEYS = ("seeds", "agents", "rounds", "episodes", "window")  # top level, or per game
 TOP_KEYS = (*GRID_KEYS, "checkpoint_every", "games", "learners")
@@ -45,7 +45,7 @@ class Cell:
         return f"{self.game}-{self.learner}-n{self.n_agents}-seed{self.seed}"
 
     def as_json(self) -> dict[str, Any]:
-        return json.loads(json.dumps(asdict(self)))
+        return cast("dict[str, Any]", json.loads(json.dumps(asdict(self))))
 
 
 def load_config(path: str | Path) -> dict[str, Any]:

@@ -1,4 +1,6 @@
-"""Benchmarks for SPEC §6: the array core against a bare numpy kernel, a congestion step
+"""Benchmarks for SPEC §6: every game's core against its floor (the least numpy for the same
+round, :mod:`populace.bench.floors`) and its dict face against its core, the array core
+against a bare numpy kernel, a congestion step
 against a sort, a network zero-sum polymatrix step, a mean-field LQR step and a spatial
 congestion step against bare kernels, the PettingZoo dict face against the core, learners
 running on the core, and PettingZoo peers.
@@ -26,6 +28,8 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from populace.bench.congestion import measure_congestion
+from populace.bench.floors import GAMES as FLOOR_GAMES
+from populace.bench.game_floors import measure_face, measure_floor
 from populace.bench.lqr import measure_lqr
 from populace.bench.measure import (
     measure_breakdown,
@@ -40,8 +44,8 @@ from populace.bench.spatial import measure_spatial
 from populace.bench.timing import Timing, machine_info, pin_to_one_cpu
 from populace.bench.zspg import measure_zspg
 
-SECTIONS = ("core", "congestion", "zspg", "lqr", "spatial", "dict", "learners", "breakdown",
-            "peers")
+SECTIONS = ("floors", "faces", "core", "congestion", "zspg", "lqr", "spatial", "dict",
+            "learners", "breakdown", "peers")
 
 
 @dataclass
@@ -60,6 +64,8 @@ class Plan:
     spatial_sizes: tuple[int, ...] = ()  # spatial_congestion_v0 steps against a bare kernel
     whole_stage: bool = False  # stage learners run at least one whole stage
     settled_rounds: int = 0  # also time regret matching (largest N) after this many rounds
+    floor_sizes: tuple[int, ...] = ()  # every game against its floor (issue 19)
+    face_sizes: tuple[int, ...] = ()  # every game's dict face against its core
 
     @classmethod
     def full(cls, dict_max: int = 10**5) -> Plan:
@@ -71,7 +77,8 @@ class Plan:
                    learner_sizes=(10**3, 10**5), breakdown_size=10**6,
                    peers=peers, timing=Timing(), lqr_sizes=(10**3, 10**4, 10**5, 10**6),
                    spatial_sizes=(10**3, 10**4, 10**5, 10**6),
-                   whole_stage=True, settled_rounds=1000)
+                   whole_stage=True, settled_rounds=1000,
+                   floor_sizes=(10, 10**3, 10**6), face_sizes=(10, 100, 10**3))
 
     @classmethod
     def quick(cls) -> Plan:
@@ -79,7 +86,8 @@ class Plan:
                    zspg_sizes=(10**3, 10**5), dict_sizes=(10, 10**3),
                    learner_sizes=(10**3,), breakdown_size=10**5,
                    peers=(("sisl/pursuit_v5", 10),), timing=Timing.quick(),
-                   lqr_sizes=(10**3, 10**5), spatial_sizes=(10**3, 10**5))
+                   lqr_sizes=(10**3, 10**5), spatial_sizes=(10**3, 10**5),
+                   floor_sizes=(10, 10**3), face_sizes=(10, 100))
 
 
 def run_suite(
@@ -88,6 +96,16 @@ def run_suite(
     """Run the chosen sections of ``plan``; the rows by section (and what was skipped)."""
     results: dict[str, list] = {name: [] for name in (*SECTIONS, "skipped")}
     t = plan.timing
+    if "floors" in sections:
+        for game in FLOOR_GAMES:
+            for n in plan.floor_sizes:
+                log(f"floor {game} N={n}")
+                results["floors"].append(measure_floor(game, n, t, seed=seed))
+    if "faces" in sections:
+        for game in FLOOR_GAMES:
+            for n in plan.face_sizes:
+                log(f"dict face {game} N={n}")
+                results["faces"].append(measure_face(game, n, t, seed=seed))
     if "core" in sections:
         for payoff in ("average", "matching"):
             for n in plan.core_sizes:
@@ -136,6 +154,14 @@ def run_suite(
                             ))
                     except ImportError as error:
                         results["skipped"].append(Skipped(f"learner {name}", str(error)))
+    if "learners" in sections:  # the two-action game the 10^7 target is measured on
+        for name in ("stage", "regret", "smooth_q"):
+            for n in plan.learner_sizes:
+                log(f"learner {name} matrix_v0 N={n}")
+                results["learners"].append(measure_learner(
+                    name, "average", n, t, seed=seed, whole_stage=plan.whole_stage,
+                    game="matrix_v0",
+                ))
     if "breakdown" in sections:
         for payoff in ("average", "matching"):
             log(f"breakdown {payoff} N={plan.breakdown_size}")

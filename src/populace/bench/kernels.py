@@ -7,16 +7,18 @@ fastest kernel of a payoff mode is the one reported.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import cast
 
 import numpy as np
 
 from populace.envs import contribution_v0
+from populace.envs.anonymous.contribution import ContributionCore
+from populace.envs.anonymous.core import AnonymousGameCore
 
 Kernel = Callable[[], np.ndarray]
 
 
-def average_kernels(core: Any, actions: np.ndarray) -> dict[str, Kernel]:
+def average_kernels(core: ContributionCore, actions: np.ndarray) -> dict[str, Kernel]:
     """Bare numpy versions of the ``"average"`` rewards (no validation, no Step)."""
     n, m = core.n_agents, core.n_actions
     matrix = core.payoff_matrix
@@ -25,16 +27,16 @@ def average_kernels(core: Any, actions: np.ndarray) -> dict[str, Kernel]:
 
     def histogram_table_gather() -> np.ndarray:
         counts = np.bincount(actions, minlength=m)
-        return ((matrix @ counts - diagonal) / (n - 1)).take(actions)
+        return cast(np.ndarray, ((matrix @ counts - diagonal) / (n - 1)).take(actions))
 
     def direct_formula() -> np.ndarray:  # u = 2·x·(S − x)/(N − 1) − c[x]
         others = actions.sum() - actions
-        return actions * (others * (2.0 / (n - 1))) - cost.take(actions)
+        return cast(np.ndarray, actions * (others * (2.0 / (n - 1))) - cost.take(actions))
 
     return {"bincount+table+gather": histogram_table_gather, "formula": direct_formula}
 
 
-def matching_kernels(core: Any, actions: np.ndarray, seed: int) -> dict[str, Kernel]:
+def matching_kernels(core: AnonymousGameCore, actions: np.ndarray, seed: int) -> dict[str, Kernel]:
     """Bare numpy versions of the ``"matching"`` rewards: permutation pairing + gather.
 
     Each kernel has its own generator and draws exactly what the core draws
@@ -60,7 +62,7 @@ def matching_kernels(core: Any, actions: np.ndarray, seed: int) -> dict[str, Ker
         if n % 2:
             last, other = leftover(rng, order)
             partner[last] = other
-        return flat.take(actions * m + actions.take(partner))
+        return cast(np.ndarray, flat.take(actions * m + actions.take(partner)))
 
     def sort_by_pair() -> np.ndarray:
         rng = rngs["sort"]
@@ -91,7 +93,7 @@ def matching_kernels(core: Any, actions: np.ndarray, seed: int) -> dict[str, Ker
         compact[...] = actions
         np.multiply(actions, m, out=cells)
         np.add(cells, compact.take(partner), out=cells)
-        return flat.take(cells)
+        return cast(np.ndarray, flat.take(cells))
 
     return {"partner index": partner_index, "sort by pair": sort_by_pair,
             "partner index, reused buffers": reused_buffers}

@@ -8,7 +8,8 @@
   in and out) and directly: overhead per agent-step in µs = (dict time − core time) / N.
 * :func:`measure_learner` — rounds of ``act`` → ``core.step`` → ``update``: agent-rounds/s
   over a contiguous run (so rare expensive rounds such as stage ends count in proportion),
-  and the learner's memory per agent per action.
+  CPU time, and the learner's memory per agent per action; on ``contribution_v0`` (20
+  actions) or ``matrix_v0``'s prisoner's dilemma (two actions, where the 10⁷ target is read).
 * :func:`measure_breakdown` — where the time of one core step goes.
 * :func:`measure_peer` — time per agent-step of a PettingZoo env with a similar number of
   agents (needs that env's extras, e.g. pygame and scipy; skipped with the reason otherwise).
@@ -18,15 +19,17 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 
-from populace.agents.base import Transition
+from populace.agents.base import Learner, MultiGroupLearner, Transition
 from populace.bench.kernels import average_kernels, matching_kernels
 from populace.bench.rows import CoreRow, DictRow, LearnerRow, PeerRow, PhaseRow, Skipped
 from populace.bench.timing import Timing, time_interleaved
 from populace.envs import contribution_v0
+from populace.envs.anonymous.matrix import MatrixCore
+from populace.envs.core import PopulationCore
 
 FOREVER = 10**9  # max_cycles large enough that no benchmark truncates
 
@@ -49,7 +52,7 @@ def _core(n_agents: int, payoff: str, seed: int) -> contribution_v0.Contribution
     return core
 
 
-def stepper(core: Any, joint: dict[str, np.ndarray]) -> Callable[[], None]:
+def stepper(core: PopulationCore, joint: dict[str, np.ndarray]) -> Callable[[], None]:
     """One ``core.step(joint)`` per call, resetting the core when an episode ends."""
 
     def step() -> None:
@@ -101,20 +104,35 @@ def measure_dict(
     return DictRow(payoff, n_agents, action_type, d.median, c.median, d.best, c.best)
 
 
+def two_action_core(n_agents: int, payoff: str, seed: int) -> MatrixCore:
+    """``matrix_v0``'s prisoner's dilemma: the two-action game of the learner targets."""
+    from populace.envs import matrix_v0
+
+    core = matrix_v0.MatrixCore(n_agents=n_agents, game="prisoners_dilemma", payoff=payoff,
+                                observe="none", max_cycles=FOREVER)
+    core.reset(seed=seed)
+    return core
+
+
 def make_bench_learner(name: str, core: Any, seed: int) -> tuple[Any, dict[str, Any]]:
-    """The learner ``name`` ("stage" or "regret") for ``core``, with KFH's settings."""
-    from populace.agents import make_learner
+    """The learner ``name`` ("stage", "regret" or "smooth_q") for ``core``, with KFH's
+    settings (smooth_q: its defaults)."""
+    from populace.agents import RegretMatching, make_learner
+
+    if name == "smooth_q":
+        smooth = make_learner("smooth_q", core, seed=seed)
+        return smooth, {"alpha": getattr(smooth, "alpha", None)}
 
     if name == "stage":
-        settings = dict(STAGE_SETTINGS[core.payoff])
+        settings: dict[str, Any] = dict(STAGE_SETTINGS[core.payoff])
         return make_learner("stage", core, seed=seed, **settings), settings
     if name == "regret":
-        learner = make_learner("regret", core, seed=seed)  # mu from the payoff bounds
+        learner = cast(RegretMatching, make_learner("regret", core, seed=seed))  # mu: bounds
         return learner, {"mu": learner.mu, "delta": learner.delta, "gamma": learner.gamma}
     raise ValueError(f"learner must be 'stage' or 'regret', got {name!r}")
 
 
-def learner_bytes(learner: Any) -> tuple[int, int]:
+def learner_bytes(learner: Learner | MultiGroupLearner) -> tuple[int, int]:
     """(bytes of the learner's checkpoint arrays, bytes of every array it holds)."""
     state = sum(v.nbytes for v in learner.state_dict().values() if isinstance(v, np.ndarray))
     resident = sum(v.nbytes for v in vars(learner).values() if isinstance(v, np.ndarray))
@@ -123,7 +141,7 @@ def learner_bytes(learner: Any) -> tuple[int, int]:
 
 def measure_learner(
     name: str, payoff: str, n_agents: int, timing: Timing, *, seed: int = 0,
-    whole_stage: bool = False, after_rounds: int = 0,
+    whole_stage: bool = False, after_rounds: int = 0, game: str = "contribution_v0",
 ) -> LearnerRow:
     """Agent-rounds/s of act -> core.step -> update over a contiguous run of rounds.
 
@@ -131,16 +149,22 @@ def measure_learner(
     so that the stage-end update is counted in proportion. ``after_rounds`` untimed rounds are
     played first, to time a learner that has settled rather than one that starts from uniform.
     """
-    core = _core(n_agents, payoff, seed)
+    if game == "contribution_v0":
+        core: Any = _core(n_agents, payoff, seed)
+    elif game == "matrix_v0":
+        core = two_action_core(n_agents, payoff, seed)
+    else:
+        raise ValueError(f"game must be 'contribution_v0' or 'matrix_v0', got {game!r}")
     learner, settings = make_bench_learner(name, core, seed)
+    settings = {"game": game, **settings}
     env_time = 0.0
 
     def play_round() -> None:
         nonlocal env_time
         actions = learner.act()
-        start = time.perf_counter()
+        start = time.process_time()
         result = core.step({"agent": actions})
-        env_time += time.perf_counter() - start
+        env_time += time.process_time() - start
         learner.update(Transition.of_round(actions, result.rewards["agent"]))
         if result.truncated:
             core.reset()
@@ -150,8 +174,8 @@ def measure_learner(
     min_rounds = settings.get("tau", 0) + 1 if whole_stage else 5
     rounds = 0
     env_time = 0.0
-    start = time.perf_counter()
-    while (elapsed := time.perf_counter() - start) < timing.learner_run_s or rounds < min_rounds:
+    start = time.process_time()
+    while (elapsed := time.process_time() - start) < timing.learner_run_s or rounds < min_rounds:
         play_round()
         rounds += 1
     state, resident = learner_bytes(learner)

@@ -31,7 +31,7 @@ from __future__ import annotations
 import importlib
 import time
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 
@@ -92,7 +92,7 @@ def from_mfglib(game: GridGame, pi: Any) -> np.ndarray:
     """mfglib's policy tensor as our ``(S, G)`` grid policy (its choices at the starts)."""
     starts = game.size[0]
     policy = pi[0, :starts].detach().cpu().numpy().astype(np.float64)
-    return policy / policy.sum(axis=1, keepdims=True)
+    return cast(np.ndarray, policy / policy.sum(axis=1, keepdims=True))
 
 
 def first_response(game: GridGame) -> np.ndarray:

@@ -10,6 +10,8 @@ from populace.bench.rows import (
     CongestionRow,
     CoreRow,
     DictRow,
+    FaceRow,
+    FloorRow,
     LearnerRow,
     LQRRow,
     PeerRow,
@@ -78,6 +80,26 @@ def _lqr_table(rows: list[LQRRow]) -> list[str]:
     ])
 
 
+def _floor_table(rows: list[FloorRow]) -> list[str]:
+    header = ["game", "N", "core µs/step", "floor µs/step", "core/floor", "(best samples)",
+              "core agent-steps/s", "target", "meets", "the floor computes"]
+    return _table(header, [
+        [r.game, r.n_agents, f"{r.step_s * 1e6:.1f}", f"{r.floor_s * 1e6:.1f}",
+         f"{r.ratio:.2f}", f"{r.ratio_best:.2f}", _si(r.rate),
+         "" if r.target is None else f"≤{r.target:g}×", _ok(r.meets_target), r.floor]
+        for r in rows
+    ])
+
+
+def _face_table(rows: list[FaceRow]) -> list[str]:
+    header = ["game", "agents", "dict µs/step", "core µs/step", "overhead µs/agent-step",
+              "≤1 µs at N ≥ 100"]
+    return _table(header, [
+        [r.game, r.n_agents, f"{r.dict_s * 1e6:.1f}", f"{r.core_s * 1e6:.1f}",
+         f"{r.overhead_us:.3f}", _ok(r.meets_target)] for r in rows
+    ])
+
+
 def _dict_table(rows: list[DictRow]) -> list[str]:
     header = ["payoff", "N", "actions", "dict ms/step", "core ms/step", "dict/core",
               "overhead µs/agent-step", "(best samples)", "SPEC ≤1 µs at N=1000"]
@@ -133,11 +155,13 @@ def to_markdown(results: dict[str, list], meta: dict[str, Any]) -> str:
     out = [f"# populace bench ({meta['mode']}, {meta['date']})", "",
            f"{meta['machine']} (1-min load {meta['load_at_start']} at start); "
            f"Python {meta['python']}, numpy {meta['numpy']}; {pinned}; "
-           f"{meta['timing']['samples']} samples of ≥{meta['timing']['min_sample_s']} s, "
-           "medians unless marked.", ""]
+           f"{meta['timing']['samples']} samples of ≥{meta['timing']['min_sample_s']} s "
+           f"({meta['timing'].get('clock', 'process')} clock), medians unless marked.", ""]
     ours = {r.n_agents: r for r in results["dict"]
             if r.payoff == "average" and r.action_type == "int"}
     sections: list[tuple[str, str, Callable[[list], list[str]]]] = [
+        ("floors", "Every game's core step vs its floor (CPU time, interleaved)", _floor_table),
+        ("faces", "Every game's dict face vs its core (CPU time, interleaved)", _face_table),
         ("core", "Array core vs bare numpy kernel (contribution_v0, observe='none')",
          _core_table),
         ("congestion", "Congestion step vs a sort (congestion_v0, observe='none')",

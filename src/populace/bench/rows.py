@@ -214,3 +214,50 @@ class Skipped:
 
     what: str
     reason: str
+
+
+# issue 19: every core against its floor, CPU-time ratios measured interleaved
+FLOOR_RATIO_TARGET = {10: 2.0, 10**6: 1.5}  # N -> core/floor ratio allowed there
+
+
+@dataclass
+class FloorRow:
+    """A game's ``core.step`` against its floor (:mod:`populace.bench.floors`), CPU time."""
+
+    game: str
+    n_agents: int
+    step_s: float  # CPU seconds per step, median sample
+    floor_s: float
+    step_best_s: float
+    floor_best_s: float
+    floor: str  # what the floor computes
+    rate: float = 0.0  # agent-steps/s of the core, from the median
+    ratio: float = 0.0  # core time / floor time, medians
+    ratio_best: float = 0.0
+    target: float | None = None
+    meets_target: bool | None = None
+
+    def __post_init__(self) -> None:
+        self.rate = self.n_agents / self.step_s
+        self.ratio = self.step_s / self.floor_s
+        self.ratio_best = self.step_best_s / self.floor_best_s
+        self.target = FLOOR_RATIO_TARGET.get(self.n_agents)
+        if self.target is not None:
+            self.meets_target = self.ratio <= self.target
+
+
+@dataclass
+class FaceRow:
+    """A game's PettingZoo dict face against its core, per agent-step (CPU time)."""
+
+    game: str
+    n_agents: int
+    dict_s: float  # CPU seconds per step, median sample
+    core_s: float
+    overhead_us: float = 0.0  # (dict − core) per agent-step, medians
+    meets_target: bool | None = None
+
+    def __post_init__(self) -> None:
+        self.overhead_us = (self.dict_s - self.core_s) / self.n_agents * 1e6
+        if self.n_agents >= 100:
+            self.meets_target = self.overhead_us <= DICT_OVERHEAD_TARGET_US

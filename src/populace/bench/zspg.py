@@ -67,10 +67,15 @@ def measure_zspg(n_agents: int, timing: Timing, *, seed: int = 0) -> list[ZSPGRo
             if not (np.allclose(step.observations["agent"], vectors)
                     and np.allclose(step.rewards["agent"], rewards)):
                 raise AssertionError(f"zspg {feedback} step disagrees with the {name} kernel")
+
+        def edge(game: PolymatrixGame = core.game, played: np.ndarray = played) -> object:
+            return edge_kernel(game, played)
+
+        def chain(played: np.ndarray = played) -> object:
+            return chain_kernel(played)
+
         times = time_interleaved({
-            "step": stepper(core, {"agent": played}),
-            "edge": lambda game=core.game, played=played: edge_kernel(game, played),
-            "chain": lambda played=played: chain_kernel(played),
+            "step": stepper(core, {"agent": played}), "edge": edge, "chain": chain,
         }, timing)
         rows.append(ZSPGRow(feedback, n_agents, times["step"].median, times["edge"].median,
                             times["chain"].median, times["step"].best, times["edge"].best))
