@@ -17,11 +17,13 @@ MFG_STAMP := $(MFG_VENV)/.populace-installed
 RLLIB_VENV ?= .venv-rllib
 RLLIB_STAMP := $(RLLIB_VENV)/.populace-installed
 CROSS_STAMP := $(CROSS_VENV)/.populace-installed
+DOCS_VENV ?= .venv-docs
+DOCS_STAMP := $(DOCS_VENV)/.populace-installed
 # The declared floors of pyproject's dependencies, as pins: "numpy>=1.26" -> "numpy==1.26".
 FLOORS = $(shell $(PYTHON) -c 'import tomllib; deps = tomllib.load(open("pyproject.toml", "rb"))["project"]["dependencies"]; print(" ".join(d.split(";")[0].split("#")[0].strip().replace(">=", "==") for d in deps))')
 
 .PHONY: demo test test-slow test-core test-minimums test-crosscheck test-mfglib test-rllib \
-	install bench clean
+	install bench clean docs
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -46,6 +48,7 @@ test: $(STAMP)
 test-slow: $(STAMP)
 	$(BIN)/python -m pytest -m slow
 	$(MAKE) test-core
+	$(MAKE) docs
 
 # The suite (the fast tier) in a venv without torch, Stable-Baselines3 or SuperSuit (`pip
 # install -e ".[test]"`, what a user gets without the baselines extra): the modules and tests
@@ -120,8 +123,24 @@ test-rllib: $(RLLIB_STAMP)
 	PYTHONHASHSEED=0 $(RLLIB_VENV)/bin/python -m pytest -p no:cacheprovider -o addopts="" \
 		--import-mode=importlib tests/test_rllib.py
 
+# The documentation site (MkDocs + mkdocstrings, docs/ into site/), built with warnings as
+# errors. MkDocs lives in a venv of its own, built once per pyproject.toml; the game pictures
+# and the generated parts of the game and learner pages come from the main venv (every extra
+# installed, so that the torch learners are judged too). `make docs` is part of `make test-slow`.
+$(DOCS_STAMP): pyproject.toml
+	rm -rf $(DOCS_VENV)
+	$(PYTHON) -m venv $(DOCS_VENV)
+	$(DOCS_VENV)/bin/pip install --quiet -e ".[docs]"
+	touch $(DOCS_STAMP)
+
+docs: $(STAMP) $(DOCS_STAMP)
+	$(BIN)/python docs/render_images.py
+	$(BIN)/python docs/generated_parts.py
+	NO_MKDOCS_2_WARNING=1 $(DOCS_VENV)/bin/mkdocs build --strict --site-dir site
+
 bench: $(STAMP)
 	$(BIN)/populace bench
 
 clean:
-	rm -rf $(VENV) $(MIN_VENV) $(CORE_VENV) $(CROSS_VENV) $(MFG_VENV) $(RLLIB_VENV) runs .pytest_cache
+	rm -rf $(VENV) $(MIN_VENV) $(CORE_VENV) $(CROSS_VENV) $(MFG_VENV) $(RLLIB_VENV) $(DOCS_VENV) \
+		runs site .pytest_cache

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import importlib
 import inspect
-from typing import Any
 
 from populace.agents.alternating_marl import AlternatingMARL
 from populace.agents.base import Learner, MultiGroupLearner, TabularLearner, Transition
@@ -70,7 +69,7 @@ __all__ = [
 
 def make_learner(
     name: str, core: PopulationCore, *, group: str | None = None, seed: int | None = None,
-    **kwargs: Any,
+    **kwargs: object,
 ) -> Learner | MultiGroupLearner:
     """A learner called ``name`` for ``group`` of ``core`` (default: the core's only group).
 

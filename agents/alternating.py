@@ -13,7 +13,8 @@ classifier and TRPO, a fixed count) differ in what an alternation is and when th
 from __future__ import annotations
 
 from abc import abstractmethod
-from typing import Any, ClassVar
+from collections.abc import Callable
+from typing import ClassVar
 
 import numpy as np
 
@@ -36,15 +37,17 @@ class AlternatingLearner(MultiGroupLearner):
     """the class of the game model (``core.model()``) the learner plans with"""
     model_name: ClassVar[str]
     """that model in words, for the error a game with another model gets"""
+    model: object
+    """the model planned with; a subclass narrows it to its :attr:`model_type`"""
 
-    def __init__(self, model: Any, *, seed: int | None = None) -> None:
+    def __init__(self, model: object, *, seed: int | None = None) -> None:
         super().__init__(seed)
         self.model = model
 
     @classmethod
     def for_game(
         cls, core: PopulationCore, group: str | None = None, *, seed: int | None = None,
-        **kwargs: Any,
+        **kwargs: object,
     ) -> AlternatingLearner:
         """The learner for both groups of a warehouse core, planning with ``core.model()``."""
         if group is not None and group not in cls.groups:
@@ -54,7 +57,8 @@ class AlternatingLearner(MultiGroupLearner):
         if not isinstance(model, cls.model_type):
             raise TypeError(f"{cls.__name__} plans with {cls.model_name}; "
                             f"{core.metadata['name']} offers {type(model).__name__}")
-        return cls(model, seed=seed, **kwargs)
+        build: Callable[..., AlternatingLearner] = cls  # its keywords (Learner.for_game)
+        return build(model, seed=seed, **kwargs)
 
     @property
     @abstractmethod

@@ -108,11 +108,16 @@ class ContinuousAlternatingMARL(AlternatingLearner):
 
     Args:
         model: the game's :class:`~populace.envs.warehouse.warehouse_continuous.ContinuousModel`.
-        alternations: T [30, as ALT G.2]. g_samples, g_epochs: G-LEARN's data and epochs
-        [3000, 20]. l_episodes, l_horizon: TRPO's episodes per update and their length
-        [120, 40]. cg_iters, backtracks, critic_epochs: [10, 10, 5].
+        alternations: T [30, as ALT G.2].
+        g_samples: G-LEARN's data [3000].
+        g_epochs: G-LEARN's epochs [20].
+        l_episodes: TRPO's episodes per update [120].
+        l_horizon: the length of those episodes [40].
+        cg_iters: TRPO's conjugate-gradient iterations [10].
+        backtracks: TRPO's line-search backtracks [10].
+        critic_epochs: the critic's Adam steps per update [5].
         seed: seeds the learner's generator, from which the networks' initial weights, the
-        simulations and the representative's draws all come.
+            simulations and the representative's draws all come.
     """
 
     model_type = ContinuousModel

@@ -23,7 +23,7 @@ Learners never score themselves and never import the train loop.
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
@@ -186,9 +186,15 @@ class Learner(_Checkpointable, ABC):
     @classmethod
     def for_game(
         cls, core: PopulationCore, group: str | None = None, *, seed: int | None = None,
-        **kwargs: Any,
+        **kwargs: object,
     ) -> Learner:
-        """A learner sized for ``group`` of ``core`` (default: its only group)."""
+        """A learner sized for ``group`` of ``core`` (default: its only group).
+
+        ``kwargs`` go to the learner's constructor. Which keywords that is depends on the class
+        chosen at run time (``make_learner("stage", ...)``), so they are typed ``object`` here
+        and checked where they land: by :func:`populace.agents.learner_options` and by the
+        constructor itself.
+        """
         raise NotImplementedError(f"{cls.__name__} cannot be built from a game")
 
     @abstractmethod
@@ -217,10 +223,11 @@ class TabularLearner(Learner):
     @classmethod
     def for_game(
         cls, core: PopulationCore, group: str | None = None, *, seed: int | None = None,
-        **kwargs: Any,
+        **kwargs: object,
     ) -> TabularLearner:
         chosen = pick_group(core, group)
-        learner = cls(chosen.size, discrete_actions(chosen), seed=seed, **kwargs)
+        build: Callable[..., TabularLearner] = cls  # the subclass's keywords (Learner.for_game)
+        learner = build(chosen.size, discrete_actions(chosen), seed=seed, **kwargs)
         learner.group = chosen.name
         return learner
 
@@ -245,7 +252,7 @@ class MultiGroupLearner(_Checkpointable, ABC):
     @classmethod
     def for_game(
         cls, core: PopulationCore, group: str | None = None, *, seed: int | None = None,
-        **kwargs: Any,
+        **kwargs: object,
     ) -> MultiGroupLearner:
         raise NotImplementedError(f"{cls.__name__} cannot be built from a game")
 

@@ -24,6 +24,7 @@ from typing import Any, TypeVar
 
 import numpy as np
 from gymnasium import spaces
+from numpy.typing import DTypeLike
 
 from populace.envs.metrics import WindowMetrics
 from populace.envs.policies import PolicyFn, PolicySpec
@@ -162,7 +163,7 @@ class PopulationCore(ABC):
             self.render()
         return result
 
-    def use_observation_dtype(self, dtype: Any) -> None:
+    def use_observation_dtype(self, dtype: DTypeLike) -> None:
         """Hand out every float Box observation as ``dtype`` (float32 or float64), spaces too.
 
         The games that compute in float64 (positions, payoff vectors) observe in float64 by
@@ -246,8 +247,9 @@ class PopulationCore(ABC):
         None when the game does not say."""
         return None
 
-    def model(self) -> Any:
-        """The game's known dynamics, for learners that plan with them (none by default)."""
+    def model(self) -> object:
+        """The game's known dynamics, for learners that plan with them (none by default); a game
+        that has one narrows the type (e.g. ``WarehouseCore.model() -> WarehouseModel``)."""
         raise NotImplementedError(f"{self.metadata['name']} offers no model to plan with")
 
     def finite_population_gap(self, n_agents: int) -> float:

@@ -8,12 +8,14 @@ Gymnasium (``populace/<GymName>``: the focal view for ``make``, the population v
 from __future__ import annotations
 
 import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import gymnasium
 import pettingzoo
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from populace.envs.core import PopulationCore
 
 # module name -> Gymnasium name
@@ -42,10 +44,12 @@ def core_class(module: str) -> type[PopulationCore]:
     return cls
 
 
-def make_core(module: str, /, **kwargs: Any) -> PopulationCore:
+def make_core(module: str, /, **kwargs: object) -> PopulationCore:
     """Build a registered game's array core directly (no face around it); ``kwargs`` go to it
-    (matrix_v0's own ``game=`` included)."""
-    return core_class(module)(**kwargs)
+    (matrix_v0's own ``game=`` included). Which keywords a game takes is known only once
+    ``module`` is, so the core's constructor checks them."""
+    build: Callable[..., PopulationCore] = core_class(module)
+    return build(**kwargs)
 
 
 def register_all() -> None:

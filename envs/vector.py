@@ -114,7 +114,9 @@ class PopulationVectorEnv(VectorEnv):
         return {"final_obs": final, "_final_obs": every, "final_info": {},
                 "_final_info": every.copy()}
 
-    def render(self) -> Any:
+    # one picture of the whole population (the core's), not Gymnasium's tuple of one frame per
+    # sub-environment: the slots share a single core
+    def render(self) -> np.ndarray | str | None:  # type: ignore[override]
         return self.core.render()
 
 

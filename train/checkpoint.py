@@ -31,11 +31,11 @@ import shutil
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TextIO, cast
+from typing import TYPE_CHECKING, Any, TextIO, TypeAlias, cast
 
 import numpy as np
 
-from populace.jsonable import to_json
+from populace.jsonable import JSON, to_json
 
 if TYPE_CHECKING:
     from populace.envs.core import PopulationCore
@@ -58,13 +58,21 @@ class CorruptCheckpoint(ValueError):
 
 
 # --------------------------------------------------------------------------- state trees
-def split_state(tree: Any) -> tuple[Any, dict[str, np.ndarray]]:
-    """Separate the numpy arrays of a state tree from its JSON-able rest."""
+StateTree: TypeAlias = (
+    "dict[str, StateTree] | list[StateTree] | np.ndarray | np.generic | str | int | float | bool"
+    " | None"
+)
+"""A learner's or a game's state: JSON's values plus numpy arrays and scalars."""
+
+
+def split_state(tree: object) -> tuple[JSON, dict[str, np.ndarray]]:
+    """Separate the numpy arrays of a state tree from its JSON-able rest (anything else in
+    ``tree`` is a TypeError naming where it is)."""
     arrays: dict[str, np.ndarray] = {}
     return _split(tree, arrays, "state"), arrays
 
 
-def _split(node: Any, arrays: dict[str, np.ndarray], where: str) -> Any:
+def _split(node: object, arrays: dict[str, np.ndarray], where: str) -> JSON:
     if isinstance(node, np.ndarray):
         if node.dtype.hasobject:
             raise TypeError(f"{where}: object arrays cannot be checkpointed without pickle")
@@ -89,13 +97,13 @@ def _split(node: Any, arrays: dict[str, np.ndarray], where: str) -> Any:
     raise TypeError(f"{where}: cannot checkpoint a {type(node).__name__} without pickle")
 
 
-def join_state(tree: Any, arrays: dict[str, np.ndarray]) -> Any:
+def join_state(tree: JSON, arrays: dict[str, np.ndarray]) -> StateTree:
     """Inverse of :func:`split_state`."""
     if isinstance(tree, dict):
         if set(tree) == {"__array__"}:
-            return arrays[tree["__array__"]]
+            return arrays[cast(str, tree["__array__"])]
         if set(tree) == {"__scalar__"}:
-            return arrays[tree["__scalar__"]][()]
+            return arrays[cast(str, tree["__scalar__"])][()]
         return {key: join_state(value, arrays) for key, value in tree.items()}
     if isinstance(tree, list):
         return [join_state(value, arrays) for value in tree]
@@ -115,8 +123,9 @@ def write_atomic(path: Path, write: Callable[[TextIO], None]) -> None:
     _fsync_dir(path.parent)
 
 
-def write_json_atomic(path: Path, data: Any) -> None:
-    """Write ``data`` as indented JSON to ``path`` atomically."""
+def write_json_atomic(path: Path, data: object) -> None:
+    """Write ``data`` as indented JSON to ``path`` atomically (what :func:`json.dump` cannot
+    encode is its TypeError)."""
 
     def dump(handle: TextIO) -> None:
         json.dump(data, handle, indent=2, sort_keys=True)
@@ -408,7 +417,7 @@ def run_config(
     """
     from populace import __version__
 
-    config: dict[str, Any] = to_json({
+    config = cast("dict[str, Any]", to_json({
         "format": FORMAT_VERSION,
         "populace": __version__,
         "env": {
@@ -427,7 +436,7 @@ def run_config(
         "window": window,
         unit: budget,
         "checkpoint_every": checkpoint_every,
-    })
+    }))  # a dict comes back a dict
     return config
 
 

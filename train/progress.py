@@ -28,7 +28,7 @@ def make_bar(
     total: int, *, unit: str, force: bool | None = None, initial: int = 0,
     stream: TextIO | None = None, delay: float | None = None, interval: float = 0.1,
     unit_scale: bool = False,
-) -> Any:
+) -> tqdm:
     """A tqdm bar on ``stream`` (default: ``sys.stderr``): ``force`` True always draws, False
     never, None only on a terminal and only once ``delay`` (default :data:`DELAY`) seconds
     have passed."""
@@ -42,7 +42,7 @@ def make_bar(
     )
 
 
-def redraw(bar: Any) -> None:
+def redraw(bar: tqdm) -> None:
     """Show the time passing on a bar whose count has not moved (once it may draw at all)."""
     if not bar.disable and time.time() >= bar.start_t + bar.delay:  # tqdm's clock
         bar.refresh()

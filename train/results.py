@@ -20,12 +20,12 @@ from populace.envs.policies import LearnedPolicy
 
 
 @dataclass(frozen=True)
-class MetricsRow(Mapping[str, Any]):
+class MetricsRow(Mapping[str, float | int]):
     """The scores of one metrics window, by column name: ``row["distance"]``, ``row.round``."""
 
-    values: dict[str, Any]  # type: ignore[assignment]  # Mapping.values() is shadowed on purpose
+    values: dict[str, float | int]  # type: ignore[assignment]  # shadows Mapping.values()
 
-    def __getitem__(self, name: str) -> Any:
+    def __getitem__(self, name: str) -> float | int:
         return self.values[name]
 
     def __iter__(self) -> Iterator[str]:

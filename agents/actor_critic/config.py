@@ -23,6 +23,7 @@ ValueError: batch_rounds=3 has no effect with the chosen pieces (...); it is an 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, fields, is_dataclass
 from typing import Any, TypeVar
 
@@ -140,7 +141,7 @@ class ActorCriticConfig:
     @classmethod
     def from_keywords(cls, *, actor: str = "linear", components: int = 1,
                       critic: str = "quadratic", advantage: str = "td",
-                      **keywords: Any) -> ActorCriticConfig:
+                      **keywords: object) -> ActorCriticConfig:
         """The config the flat keywords of ``make_learner("ac_fp", ...)`` describe (None, or a
         keyword left out, means the default). A piece option that no chosen piece has is a
         ValueError naming it."""
@@ -160,8 +161,9 @@ class ActorCriticConfig:
                     f"({', '.join(map(repr, pieces))}); it is an option of "
                     f"{_listed(owners)}"
                 )
-        return cls(actor=chosen_actor, critic=chosen_critic, advantage=chosen_advantage,
-                   **given)
+        build: Callable[..., ActorCriticConfig] = cls  # the fields check the rest of ``given``
+        return build(actor=chosen_actor, critic=chosen_critic, advantage=chosen_advantage,
+                     **given)
 
     def as_dict(self) -> dict[str, Any]:
         """JSON-able: every field, each piece as ``{"kind": its class, **its options}``."""

@@ -113,13 +113,14 @@ beliefs, ρ, counters, the pending batch) is saved as arrays and JSON, without p
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from typing import Any, cast
 
 import numpy as np
 import torch as th
 from gymnasium import spaces
+from numpy.typing import ArrayLike
 from torch import nn
 
 from populace.agents.actor_critic.actors import Actor
@@ -141,6 +142,7 @@ from populace.agents.torch_state import (
     module_arrays,
     optimizer_arrays,
 )
+from populace.envs.core import PopulationCore
 from populace.envs.policies import ActionFunction, LearnedPolicy, LinearRule, PlayedByLearner
 from populace.envs.validation import check_int
 
@@ -210,14 +212,16 @@ class ActorCriticFictitiousPlay(Learner):
             starting value when ``learn_std``) [√0.1].
         learn_std: learn s by the policy gradient (module docstring, Learned spread) [False].
         discount: γ in (0, 1]; 1 is the average-reward criterion [1].
-        actor_rate, critic_rate, average_rate, belief_rate: initial step sizes of the actor
-            (α), the critic, the average-reward estimate ρ and the belief (β) [0.02, 0.02,
-            0.01, 0.1].
-        actor_decay, critic_decay, belief_decay: exponents of the schedules
-            ``rate/(1 + n/horizon)^decay``; ``belief_decay`` must exceed ``actor_decay``
-            (β/α → 0), and the critic's must not exceed the actor's [0.6, 0.5, 0.9].
+        actor_rate: initial step size α of the actor [0.02].
+        critic_rate: initial step size of the critic [0.02].
+        average_rate: initial step size of the average-reward estimate ρ [0.01].
+        belief_rate: initial step size β of the belief [0.1].
+        actor_decay: exponent of the actor's schedule ``rate/(1 + n/horizon)^decay`` [0.6].
+        critic_decay: the same for the critic; it must not exceed the actor's [0.5].
+        belief_decay: the same for the belief; it must exceed ``actor_decay`` (β/α → 0) [0.9].
         horizon: updates n over which the actor's, critic's and ρ's steps start to decay
-            [1000]. belief_horizon: the same for the belief's steps [10].
+            [1000].
+        belief_horizon: the same for the belief's steps [10].
         optimizer: ``"adam"`` (MJM) or ``"sgd"`` for the actor and the critic ["adam"].
         normalize_rate: rate in (0, 1] of the running mean of the inputs (module docstring,
             Centering) [None: no centering].
@@ -309,7 +313,8 @@ class ActorCriticFictitiousPlay(Learner):
 
     @classmethod
     def for_game(
-        cls, core: Any, group: str | None = None, *, seed: int | None = None, **kwargs: Any
+        cls, core: PopulationCore, group: str | None = None, *, seed: int | None = None,
+        **kwargs: object,
     ) -> ActorCriticFictitiousPlay:
         """A learner for ``group`` of ``core`` (its Box actions and observations); ``state_size``
         defaults to the game's :meth:`~populace.envs.core.PopulationCore.own_state_size`."""
@@ -319,8 +324,9 @@ class ActorCriticFictitiousPlay(Learner):
             kwargs["settings"] = replace(settings, state_size=core.own_state_size(chosen.name))
         elif settings is None and kwargs.get("state_size") is None:
             kwargs["state_size"] = core.own_state_size(chosen.name)
-        learner = cls(chosen.size, chosen.action_space, chosen.observation_space, seed=seed,
-                      **kwargs)
+        build: Callable[..., ActorCriticFictitiousPlay] = cls  # the keywords are checked there
+        learner = build(chosen.size, chosen.action_space, chosen.observation_space, seed=seed,
+                        **kwargs)
         learner.group = chosen.name
         return learner
 
@@ -362,7 +368,7 @@ class ActorCriticFictitiousPlay(Learner):
         return th.optim.SGD(groups)
 
     # ------------------------------------------------------------------ acting
-    def act(self, observations: Any = None) -> np.ndarray:
+    def act(self, observations: ArrayLike | None = None) -> np.ndarray:
         """Every agent's action: its draw from the actor, clipped to the action box."""
         obs = self._observations("observations", observations)
         if self.belief is None:
@@ -520,7 +526,7 @@ class ActorCriticFictitiousPlay(Learner):
             return ActionFunction(self.mean_action)
         return LinearRule(gain=gain, offset=offsets.mean(axis=0), offsets=offsets)
 
-    def mean_action(self, observations: Any) -> np.ndarray:
+    def mean_action(self, observations: ArrayLike) -> np.ndarray:
         """μ(z) of every agent for ``observations`` (the policy without its exploration; a
         mixture's Σ_j w_j μ_j). With no observed statistic (empty beliefs) any number of rows
         may be asked for: the action then depends on the observation alone (a game scores it

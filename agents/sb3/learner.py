@@ -10,6 +10,7 @@ described in :mod:`populace.agents.sb3.ppo_contribution`. Follows SB3 2.9
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, cast
 
@@ -101,7 +102,7 @@ class SB3Learner(Learner):
         reward_scale: float = 1.0,
         policy: str | type = "MlpPolicy",
         group: str | None = None,
-        **algorithm_kwargs: Any,
+        **algorithm_kwargs: object,
     ) -> None:
         self.algorithm = _algorithm_name(algorithm)
         self.vec_env = PopulationVecEnv(env, group=group)
@@ -121,7 +122,9 @@ class SB3Learner(Learner):
         self.total_rounds = check_int("total_rounds", total_rounds, minimum=1)
         self.reward_scale = check_number("reward_scale", reward_scale, low=0.0, low_open=True)
         self.policy_name = policy if isinstance(policy, str) else policy.__name__
-        self.algorithm_kwargs = {**POPULATION_DEFAULTS[self.algorithm], **algorithm_kwargs}
+        # the SB3 algorithm's own keywords, which its constructor checks
+        self.algorithm_kwargs: dict[str, Any] = {**POPULATION_DEFAULTS[self.algorithm],
+                                                 **algorithm_kwargs}
         kwargs = dict(self.algorithm_kwargs)
         kwargs.setdefault("device", "cpu")
         if self.algorithm == "ppo" and "batch_size" not in kwargs:
@@ -152,14 +155,15 @@ class SB3Learner(Learner):
         *,
         seed: int | None = None,
         algorithm: str | type[BaseAlgorithm] = "ppo",
-        **kwargs: Any,
+        **kwargs: object,
     ) -> SB3Learner:
         """An SB3 learner for ``group`` of ``core`` (default: its only group).
 
         ``kwargs`` are the constructor's (``total_rounds``, ``reward_scale``, SB3 arguments).
         """
         chosen = pick_group(unwrap_core(core), group)
-        return cls(core, algorithm, seed=seed, group=chosen.name, **kwargs)
+        build: Callable[..., SB3Learner] = cls  # the constructor's and SB3's keywords
+        return build(core, algorithm, seed=seed, group=chosen.name, **kwargs)
 
     # ----------------------------------------------------------------- SB3's own loop
     def learn(self, rounds: int, *, progress_bar: bool = False, callback: MaybeCallback = None

@@ -7,11 +7,14 @@ drawn on its edge.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from populace.envs.render import BACKGROUND, BAR, EQUILIBRIUM, draw_text
+
+if TYPE_CHECKING:
+    from populace.envs.mean_field_lqr.reference import StationaryEquilibrium
 
 HALF_WIDTH = 2.0  # the frame: h ± 2 in each coordinate
 TARGET = (0, 140, 70)
@@ -30,7 +33,7 @@ def _cells(points: np.ndarray, centre: np.ndarray, rows: int, columns: int) -> n
 
 def positions_text(
     positions: np.ndarray, mean: np.ndarray, target: np.ndarray, title: str,
-    reference: Any = None,
+    reference: StationaryEquilibrium | None = None,
 ) -> str:
     """A density grid of the positions (darker = more agents), the mean ``M`` and the target
     ``h``, under a line with the mean and variance (and the reference's, when given)."""

@@ -29,7 +29,7 @@ Cote (AAMAS 2018), Experiment 3. The discretization is ours (SPEC §2.7).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, cast
+from typing import cast
 
 import numpy as np
 from numpy.typing import ArrayLike
@@ -161,7 +161,7 @@ def backward_riccati(model: LQModel, horizon: int) -> tuple[np.ndarray, np.ndarr
 
 
 def finite_horizon_equilibrium(
-    model: LQModel, horizon: int, init_mean: Any, init_variance: float
+    model: LQModel, horizon: int, init_mean: ArrayLike, init_variance: float
 ) -> FiniteHorizonEquilibrium:
     """The mean-field equilibrium of ``horizon`` steps from N(init_mean, init_variance·I).
 

@@ -20,6 +20,7 @@ from typing import Any
 
 import numpy as np
 from gymnasium import spaces
+from numpy.typing import ArrayLike
 
 from populace.envs.core import Step
 from populace.envs.faces import faces
@@ -248,7 +249,7 @@ class SpatialCongestionCore(PlaneGameCore):
         """The grid mean-field equilibrium (fictitious play; cached per game constants)."""
         return _equilibrium(self.settings.equilibrium_key())
 
-    def exploitability(self, policy: Any) -> float:
+    def exploitability(self, policy: ArrayLike) -> float:
         """Of a grid policy (``(S, G)``, rows over the nodes) on the grid game."""
         return self.reference_equilibrium().game.exploitability(policy)
 

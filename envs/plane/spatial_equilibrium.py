@@ -29,12 +29,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import Any, cast
+from typing import TYPE_CHECKING, cast
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from populace.envs.plane.density import DensityEstimator, GaussianSmoother, Grid
 from populace.envs.plane.rewards import congested, desirability
+
+if TYPE_CHECKING:
+    from populace.envs.plane.spatial_congestion import SpatialCongestionCore
 
 
 @dataclass(frozen=True)
@@ -52,7 +56,8 @@ class GridGame:
     weights: np.ndarray = field(repr=False)  # (S,), sums to 1
 
     @classmethod
-    def of(cls, core: Any, *, grid: Grid | None = None, start_points: int = 5) -> GridGame:
+    def of(cls, core: SpatialCongestionCore, *, grid: Grid | None = None,
+           start_points: int = 5) -> GridGame:
         """The grid game of a ``SpatialCongestionCore`` (on its density grid by default)."""
         starts, weights = gauss_hermite_starts(core.start_mean, core.start_std, start_points)
         return cls(grid=grid or core.grid, centres=core.centres,
@@ -107,7 +112,7 @@ class GridGame:
         """r(s, y) = R(y) − ½η|y − x_s|² under the density ``policy`` induces, ``(S, G)``."""
         return cast(np.ndarray, self.value_of_aims(self.density(policy))[None, :] - self.costs)
 
-    def exploitability(self, policy: np.ndarray) -> float:
+    def exploitability(self, policy: ArrayLike) -> float:
         """Σ_s w_s (max_y r − Σ_y π r) under π's own density (module doc)."""
         policy = check_policy(self, policy)
         return gain(self.payoffs(policy), policy, self.weights)
@@ -182,7 +187,7 @@ def nearest_start(starts: np.ndarray, points: np.ndarray) -> np.ndarray:
     return best
 
 
-def check_policy(game: GridGame, policy: Any) -> np.ndarray:
+def check_policy(game: GridGame, policy: ArrayLike) -> np.ndarray:
     """``policy`` as an ``(S, G)`` row-stochastic float array, or a ValueError saying why."""
     array = np.asarray(policy, dtype=np.float64)
     if array.shape != game.size:

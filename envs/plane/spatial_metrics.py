@@ -8,6 +8,7 @@ from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any, cast
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from populace.envs.core import Step
 from populace.envs.metrics import ScoredPolicy, WindowMetrics, action_rule
@@ -20,7 +21,7 @@ if TYPE_CHECKING:
 NAN = float("nan")
 
 
-def call_policy(policy: Callable[..., Any], observations: np.ndarray) -> Any:
+def call_policy(policy: Callable[..., ArrayLike], observations: np.ndarray) -> ArrayLike:
     """``policy(observations, rng)`` (a generator seeded 0), or ``policy(observations)`` for a
     callable that takes one argument (such as SB3 SAC's deterministic ``mean_action``)."""
     try:

@@ -14,13 +14,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any, cast
 
 import numpy as np
 from gymnasium import spaces
+from numpy.typing import ArrayLike
 
 from populace.envs.core import Step
 from populace.envs.faces import faces
@@ -280,7 +281,7 @@ class SupplyDemandCore(PlaneGameCore):
         """The grid mean-field equilibrium (class doc; cached per game constants)."""
         return _equilibrium(self.settings.equilibrium_key())
 
-    def exploitability(self, policy: Any) -> float:
+    def exploitability(self, policy: Callable[..., ArrayLike]) -> float:
         """Per agent and episode, of a population policy ``policy(observations[, rng])`` read
         on the grid game (:meth:`SupplyGridGame.choice_of`)."""
         game = self.reference_equilibrium().game

@@ -25,14 +25,19 @@ payoff, per agent over the whole episode.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import Any, cast
+from typing import TYPE_CHECKING, cast
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from populace.envs.plane.density import DensityEstimator, GaussianSmoother, Grid
 from populace.envs.plane.rewards import bump, congested
+
+if TYPE_CHECKING:
+    from populace.envs.plane.supply_demand import SupplyDemandCore
 
 
 @dataclass(frozen=True)
@@ -50,7 +55,8 @@ class SupplyGridGame:
     start: np.ndarray = field(repr=False)  # (cells, cells): μ_0 as node masses
 
     @classmethod
-    def of(cls, core: Any, *, cells: int = 41, half_width: float = 2.0) -> SupplyGridGame:
+    def of(cls, core: SupplyDemandCore, *, cells: int = 41,
+           half_width: float = 2.0) -> SupplyGridGame:
         """The grid game of a ``SupplyDemandCore`` on ``cells``² nodes over
         [−half_width, half_width]²."""
         grid = Grid(-half_width, half_width, cells)
@@ -136,7 +142,7 @@ class SupplyGridGame:
         """Of the pure grid policy ``choice`` (offset index per step and node)."""
         return self.exploitability(*self.flow(choice))
 
-    def choice_of(self, policy: Any) -> np.ndarray:
+    def choice_of(self, policy: Callable[..., ArrayLike]) -> np.ndarray:
         """A population policy ``policy(observations, rng)`` (or ``policy(observations)``)
         read at every node and step, its move rounded to the nearest offset."""
         from populace.envs.plane.spatial_metrics import call_policy
@@ -163,7 +169,7 @@ class SupplyGridGame:
         return np.where(off, stay, choice)
 
 
-def expected_demand(core: Any, grid: Grid) -> np.ndarray:
+def expected_demand(core: SupplyDemandCore, grid: Grid) -> np.ndarray:
     """E[bump(x − c_t)] at the nodes for t < T, over the path's random offset and speed."""
     hermite, hermite_weights = np.polynomial.hermite_e.hermegauss(3)
     hermite_weights = hermite_weights / hermite_weights.sum()
@@ -184,7 +190,7 @@ def expected_demand(core: Any, grid: Grid) -> np.ndarray:
     return total.reshape(core.max_cycles, cells, cells)
 
 
-def start_masses(core: Any, grid: Grid) -> np.ndarray:
+def start_masses(core: SupplyDemandCore, grid: Grid) -> np.ndarray:
     """The start distribution N(start_mean, start_std²·I) as node masses (its density at the
     nodes, normalized; all mass on the nearest node when start_std is below the spacing/4)."""
     nodes = grid.nodes

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, cast
+from typing import Any, cast, overload
 
 import numpy as np
 from gymnasium import spaces
@@ -269,16 +269,24 @@ class WarehouseContinuousCore(FleetCore):
         self.robots = robots
 
 
-def local_reward(robots: np.ndarray, reference: Any, moves: np.ndarray) -> np.ndarray:
+def local_reward(robots: np.ndarray, reference: float | np.ndarray, moves: np.ndarray
+                 ) -> np.ndarray:
     """r_l = 10 exp(−(s_l − s_g)² / (2·0.2²)) − 5|δ| (broadcasts over episodes and robots)."""
     gap = robots - reference
     reward: np.ndarray = LOCAL_SCALE * np.exp(-(gap**2) / (2 * LOCAL_WIDTH**2))
     return cast(np.ndarray, reward - MOVE_COST * np.abs(moves))
 
 
-def global_reward(reference: Any, target: Any) -> Any:
-    """r_g = 5 exp(−(s_g − τ_{a_g})² / (2·0.3²))."""
-    return GLOBAL_SCALE * np.exp(-((reference - TARGETS[target]) ** 2) / (2 * GLOBAL_WIDTH**2))
+@overload
+def global_reward(reference: float, target: int) -> float: ...
+@overload
+def global_reward(reference: np.ndarray, target: np.ndarray) -> np.ndarray: ...
+def global_reward(reference: float | np.ndarray, target: int | np.ndarray
+                  ) -> float | np.ndarray:
+    """r_g = 5 exp(−(s_g − τ_{a_g})² / (2·0.3²)): of one step (a float) or of a batch of
+    episodes (arrays)."""
+    gap = reference - TARGETS[target]
+    return cast("float | np.ndarray", GLOBAL_SCALE * np.exp(-(gap**2) / (2 * GLOBAL_WIDTH**2)))
 
 
 class ContinuousMetrics(DiscountedReturns):

@@ -25,6 +25,7 @@ from typing import Any, cast
 import numpy as np
 from gymnasium import spaces
 from gymnasium.vector.utils import batch_space
+from numpy.typing import NDArray
 
 from populace.envs import render
 from populace.envs.core import Group, PopulationCore, Step
@@ -51,11 +52,11 @@ class Simplex(spaces.Box):
     def __init__(self, n: int, seed: int | np.random.Generator | None = None) -> None:
         super().__init__(0.0, 1.0, shape=(n,), dtype=np.float64, seed=seed)
 
-    def sample(self, mask: Any = None, probability: Any = None) -> np.ndarray:
+    def sample(self, mask: None = None, probability: None = None) -> NDArray[np.float64]:
         return self.np_random.dirichlet(np.ones(self.shape[0]))
 
-    def contains(self, x: Any) -> bool:
-        return bool(super().contains(x)) and abs(float(np.sum(x)) - 1.0) <= SIMPLEX_ATOL
+    def contains(self, x: object) -> bool:
+        return bool(super().contains(x)) and abs(float(np.sum(np.asarray(x))) - 1.0) <= SIMPLEX_ATOL
 
     def __repr__(self) -> str:
         return f"Simplex({self.shape[0]})"
@@ -68,12 +69,12 @@ class Simplices(spaces.Box):
     def __init__(self, n: int, m: int, seed: int | np.random.Generator | None = None) -> None:
         super().__init__(0.0, 1.0, shape=(n, m), dtype=np.float64, seed=seed)
 
-    def sample(self, mask: Any = None, probability: Any = None) -> np.ndarray:
+    def sample(self, mask: None = None, probability: None = None) -> NDArray[np.float64]:
         return self.np_random.dirichlet(np.ones(self.shape[1]), size=self.shape[0])
 
-    def contains(self, x: Any) -> bool:
+    def contains(self, x: object) -> bool:
         return bool(super().contains(x)) and bool(
-            np.all(np.abs(np.sum(x, axis=1) - 1.0) <= SIMPLEX_ATOL))
+            np.all(np.abs(np.sum(np.asarray(x), axis=1) - 1.0) <= SIMPLEX_ATOL))
 
     def __repr__(self) -> str:
         return f"Simplices({self.shape[0]}, {self.shape[1]})"

@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TypeAlias, cast
 
 import numpy as np
 
+JSON: TypeAlias = "dict[str, JSON] | list[JSON] | str | int | float | bool | None"
+"""A JSON document as :func:`json.load` gives it back: objects, arrays and scalars."""
 
-def to_json(value: Any) -> Any:
-    """A JSON-able copy of a configuration value (numpy values become plain Python)."""
+
+def to_json(value: object) -> JSON:
+    """A JSON-able copy of a configuration value (numpy values become plain Python; a value
+    JSON has no form for becomes its ``repr``)."""
     if isinstance(value, np.ndarray | np.generic):
-        return value.tolist()
+        return cast(JSON, value.tolist())  # nested lists of Python scalars
     if isinstance(value, dict):
         return {str(key): to_json(item) for key, item in value.items()}
     if isinstance(value, list | tuple):

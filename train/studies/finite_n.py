@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from numpy.typing import ArrayLike, NDArray
 
 from populace.envs.registry import make_core
 from populace.text import files_line
@@ -33,7 +34,7 @@ class PowerLaw:
     prefactor: float
     sizes: tuple[int, ...]  # the N the fit used
 
-    def __call__(self, n: Any) -> Any:
+    def __call__(self, n: ArrayLike) -> NDArray[np.float64]:
         return self.prefactor * np.asarray(n, dtype=np.float64) ** self.slope
 
 

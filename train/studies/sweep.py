@@ -51,7 +51,7 @@ import traceback
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -60,6 +60,9 @@ from populace.train.checkpoint import read_json, write_json_atomic
 from populace.train.papers.figures import NO_FIGURES, have_matplotlib, plain_axes
 from populace.train.studies.sweep_config import Cell, plan_cells
 from populace.train.studies.sweep_lock import CellHeld, hold_cell
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
 
 SWEEP_FILE = "sweep.json"
 CELLS_DIR = "cells"
@@ -352,7 +355,7 @@ def mean_curves(
                np.mean([r["curves"][metric] for r in done], axis=0))
 
 
-def sweep_figure(cells: list[Cell], results: list[dict[str, Any]]) -> Any:
+def sweep_figure(cells: list[Cell], results: list[dict[str, Any]]) -> Figure:
     """One panel per game: its first metric against rounds, the mean over seeds per learner."""
     from matplotlib.figure import Figure
 
