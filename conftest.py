@@ -33,12 +33,23 @@ MAPPED = {"populace.envs": ROOT / "envs", "populace.agents": ROOT / "agents",
           "populace.train": ROOT / "train", "populace": ROOT / "src" / "populace"}
 TOP_IMPORT = re.compile(r"^(?:from\s+([\w.]+)\s+import\s+([\w, ]+)|import\s+([\w.]+))", re.M)
 
-# Tests of the slow tier, by module and name (a parametrized test: every case), for modules
-# that others edit; a test module may also mark its own tests with @pytest.mark.slow.
+# Tests of the slow tier, by module and name (a parametrized test: every case, or with
+# "name[fragment]" the cases whose id contains the fragment), for modules that others edit;
+# a test module may also mark its own tests with @pytest.mark.slow. Chosen by the durations
+# of a core-only run of the suite on the loaded 2-core machine (each 40 s to 2 min there).
 SLOW_TESTS: dict[str, tuple[str, ...]] = {
     # every reproduction run end to end at its quick size (minutes each: mguni-supply,
     # alt-continuous and mguni-lqr above all)
     "test_cli.py": ("test_quick_reproduction_holds",),
+    # the claims checked against non-learners at the full size
+    "test_alt.py": ("test_every_claim_fails_for_players_that_do_not_learn",
+                    "test_the_modal_rule_fails_the_reproduction[full]",
+                    "test_the_modal_rule_passes_the_continuous_claims_and_the_table_says_so[full]",
+                    "test_every_continuous_claim_fails_for_players_that_do_not_learn[full]"),
+    "test_mguni_spatial.py": ("test_every_claim_fails_for_the_simple_rules[aim at the peak]",),
+    "test_mguni_lqr.py": ("test_every_claim_fails_for_the_simple_rules[full]",),
+    "test_learners.py": ("test_discounted_regret_matching_stays_finite_on_the_simplex[20000]",),
+    "test_alternating_marl.py": ("test_a_resumed_run_equals_an_uninterrupted_one",),
 }
 
 
@@ -96,6 +107,10 @@ collect_ignore: list[str] = modules_needing(missing_extras())
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """Mark the tests named in :data:`SLOW_TESTS` slow (the deselection by ``-m`` follows)."""
     for item in items:
-        names = SLOW_TESTS.get(item.path.name, ())
-        if getattr(item, "originalname", item.name) in names:
-            item.add_marker(pytest.mark.slow)
+        name = getattr(item, "originalname", item.name)
+        case = item.name[len(name):]  # "[...]" of a parametrized test, else ""
+        for entry in SLOW_TESTS.get(item.path.name, ()):
+            wanted, _, fragment = entry.partition("[")
+            if wanted == name and fragment.rstrip("]") in case:
+                item.add_marker(pytest.mark.slow)
+                break

@@ -48,6 +48,7 @@ and tests compare them with a plain per-agent implementation.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from typing import Any, cast
 
 import numpy as np
@@ -203,10 +204,11 @@ class RegretMatching(TabularLearner):
         mu = mu_from_bounds(bounds, n_actions, rule=mu_rule)
         return cls(n_agents, n_actions, mu=mu, **kwargs)
 
+    # narrows Learner.for_game's keywords (mu_rule is a str); make_learner checks the names
     @classmethod
-    def for_game(
+    def for_game(  # type: ignore[override]
         cls, core: PopulationCore, group: str | None = None, *, seed: int | None = None,
-        mu_rule: str | None = None, **kwargs: Any,
+        mu_rule: str | None = None, **kwargs: object,
     ) -> RegretMatching:
         """A learner for ``group`` of ``core``; unless ``mu=`` is given, μ comes from the game's
         ``payoff_bounds()`` by :func:`mu_from_bounds` (rule ``mu_rule``)."""
@@ -221,7 +223,8 @@ class RegretMatching(TabularLearner):
                     f"{type(core).__name__} has no payoff_bounds(); pass mu= to the regret learner"
                 )
             kwargs["mu"] = mu_from_bounds(bounds(), n_actions, rule=mu_rule or "range")
-        learner = cls(chosen.size, n_actions, seed=seed, **kwargs)
+        build: Callable[..., RegretMatching] = cls  # its keywords (Learner.for_game)
+        learner = build(chosen.size, n_actions, seed=seed, **kwargs)
         learner.group = chosen.name
         return learner
 

@@ -42,6 +42,7 @@ from populace.envs.validation import check_choice, check_int, check_number
 
 METHODS = ("rk4", "exponential")
 PayoffMap = Callable[[np.ndarray], np.ndarray]
+Temperature = ArrayLike | Callable[[float], ArrayLike]  # fixed rates, or a schedule t ↦ rates
 
 __all__ = ["METHODS", "Trajectory", "integrate_smooth_q", "softmax"]
 
@@ -77,7 +78,7 @@ def softmax(logits: np.ndarray) -> np.ndarray:
 def integrate_smooth_q(
     payoffs: PayoffMap,
     x0: ArrayLike,
-    temperature: ArrayLike,
+    temperature: Temperature,
     *,
     dt: float = 0.01,
     steps: int = 1000,

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, Sequence
 from functools import partial
-from operator import itemgetter
+from itertools import chain
+from operator import attrgetter, itemgetter
 from typing import Any
 
 import numpy as np
@@ -40,6 +41,7 @@ class PopulationParallelEnv(ParallelEnv):
         self._live: frozenset[str] = frozenset()
         self._gather = {g.name: _gatherer(names) for g, names in zip(
             core.groups, self._names.values(), strict=True)}
+        self._row_width = {g.name: _row_width(g.action_space) for g in core.groups}
 
     @property
     def max_cycles(self) -> int:
@@ -80,9 +82,7 @@ class PopulationParallelEnv(ParallelEnv):
         result = self.core.step(self._to_arrays(actions))
         agents = self.agents
         observations = self._by_agent(result.observations)
-        rewards: dict[str, float] = {}
-        for g in self.core.groups:
-            rewards.update(zip(self._names[g.name], result.rewards[g.name].tolist(), strict=True))
+        rewards = dict(zip(agents, self._in_order(result.rewards, np.ndarray.tolist), strict=True))
         # a dict copy is cheaper than dict.fromkeys per agent (every agent shares the flags)
         terminations = (dict.fromkeys(agents, True) if result.terminated
                         else self._all_false.copy())
@@ -100,17 +100,23 @@ class PopulationParallelEnv(ParallelEnv):
         if len(actions) != len(self.agents) or actions.keys() != self._live:
             _raise_key_mismatch(actions, self.agents)
         return {
-            g.name: actions_from_sequence(g, self._gather[g.name](actions))
+            g.name: _stacked(g, self._gather[g.name](actions), self._row_width[g.name])
             for g in self.core.groups
         }
 
     def _by_agent(self, observations: dict[str, np.ndarray]) -> dict[str, Any]:
         """One observation per agent: rows of a writable array that is the caller's (a core's
         read-only broadcast view is copied first)."""
-        by_agent: dict[str, Any] = {}
-        for g in self.core.groups:
-            by_agent.update(zip(self._names[g.name], owned(observations[g.name]), strict=True))
-        return by_agent
+        return dict(zip(self.possible_agents, self._in_order(observations, owned), strict=True))
+
+    def _in_order(
+        self, arrays: dict[str, np.ndarray], per_group: Callable[[np.ndarray], Any]
+    ) -> Iterator[Any]:
+        """The entries of ``per_group`` of each group's array, groups in agent order (one
+        group, the common case, is passed through without chaining)."""
+        if len(self._names) == 1:
+            return iter(per_group(arrays[next(iter(self._names))]))
+        return chain.from_iterable(per_group(arrays[name]) for name in self._names)
 
     def render(self) -> np.ndarray | str | None:
         return self.core.render()
@@ -172,6 +178,44 @@ class StrictOrderWrapper(OrderEnforcingWrapper):
 def population_aec_env(par_env: PopulationParallelEnv) -> StrictOrderWrapper:
     """The AEC face of ``par_env`` (what each game's ``env(**kwargs)`` returns)."""
     return StrictOrderWrapper(PopulationAECEnv(par_env))
+
+
+def _row_width(space: spaces.Space) -> int | None:
+    """The length of a ``Box`` space's one-dimensional actions (None for any other space)."""
+    if isinstance(space, spaces.Box) and len(space.shape) == 1:
+        return int(space.shape[0])
+    return None
+
+
+_ndim_of = attrgetter("ndim")
+_dtype_of = attrgetter("dtype")
+
+
+def _stacked(group: Group, values: Sequence[Any], width: int | None) -> np.ndarray:
+    """The group's actions as one array: ``np.array(values)`` by a faster route when every
+    value is a contiguous one-dimensional array of the row width and one numeric dtype (what
+    a vectorized policy's rows are); anything else goes to
+    :func:`~populace.envs.validation.actions_from_sequence`, which names a bad agent."""
+    if width is not None and _same_rows(values, width):
+        dtype = values[0].dtype
+        try:
+            joined = bytearray().join(values)  # one C pass; a non-contiguous row raises
+        except TypeError:
+            joined = None
+        if joined is not None:
+            return np.frombuffer(joined, dtype).reshape(len(values), width)
+    return actions_from_sequence(group, values)
+
+
+def _same_rows(values: Sequence[Any], width: int) -> bool:
+    """Whether ``values`` are all ndarrays of shape ``(width,)`` and one numeric dtype (the
+    checks stay in C: one set per attribute)."""
+    if set(map(type, values)) != {np.ndarray} or set(map(_ndim_of, values)) != {1}:
+        return False
+    if set(map(len, values)) != {width}:
+        return False
+    dtypes = set(map(_dtype_of, values))
+    return len(dtypes) == 1 and next(iter(dtypes)).kind in "fiu"
 
 
 def _gatherer(names: list[str]) -> Callable[[dict[str, Any]], tuple[Any, ...]]:

@@ -204,6 +204,7 @@ def test_jobs_summary_and_bounds_fit_together(quick):
 def test_ac_fp_without_an_observed_statistic_learns_its_spread():
     """``state_size`` = the observation's length: no belief; ``learn_std`` makes the
     Gaussian's standard deviation a parameter that the policy gradient moves."""
+    pytest.importorskip("torch")  # ac_fp is a torch learner (the baselines extra)
     core = SpatialCongestionCore(n_agents=50, eta=0.0, max_cycles=20)
     learner = make_learner("ac_fp", core, seed=0, state_size=2, learn_std=True,
                            action_std=0.3, discount=0.01, batch_rounds=1)
@@ -229,6 +230,7 @@ def test_ac_fp_without_an_observed_statistic_learns_its_spread():
 
 
 def test_ac_fp_refuses_offset_inputs_without_a_statistic_and_bad_learn_std():
+    pytest.importorskip("torch")  # ac_fp is a torch learner (the baselines extra)
     core = SpatialCongestionCore(n_agents=3)
     with pytest.raises(ValueError, match="needs an observed mean-field statistic"):
         make_learner("ac_fp", core, state_size=2, inputs="offset")

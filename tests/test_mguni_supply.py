@@ -198,6 +198,7 @@ def test_finite_horizon_supply_terminates_at_the_horizon_and_tracing_traces():
 
 # ----------------------------------------------------------------------------- the learner
 def test_ac_fp_output_scale_starts_the_mlp_small():
+    pytest.importorskip("torch")  # ac_fp is a torch learner (the baselines extra)
     core = FiniteHorizonSupply(n_agents=5)
     kwargs = {k: v for k, v in LEARNER_KWARGS.items() if k != "output_scale"}
     default = make_learner("ac_fp", core, seed=0, **kwargs)

@@ -232,7 +232,7 @@ def test_supply_demand_rewards_path_and_time():
     step = core.step({"agent": moves})
     positions = observations[:, :2]
     m = direct_density(positions, positions, 0.1)
-    demand = 0.05 * desirability(positions, ((-1.0, 0.0),), 0.1)
+    demand = 0.1 * desirability(positions, ((-1.0, 0.0),), 0.1)
     expected = demand / (1 + m) ** 0.1 - 2.0 * 0.02
     assert np.abs(step.rewards["agent"] - expected).max() < 1e-4
     assert np.allclose(step.observations["agent"][:, 2], 1 / 30)

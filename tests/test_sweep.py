@@ -2,6 +2,7 @@
 
 import copy
 import sys
+from importlib.util import find_spec
 from pathlib import Path
 from typing import Any
 
@@ -63,7 +64,9 @@ def with_game(**game):
     (changed(games={"chess_v0": {"learners": ["stage"]}}), "unknown game 'chess_v0'"),
     (with_game(learners=["stag"]), "unknown learner 'stag'"),
     (with_game(learners=[]), "games.contribution_v0.learners must be a non-empty list"),
-    (with_game(learners=["ac_fp"]), "learner 'ac_fp' (ac_fp) cannot play contribution_v0"),
+    pytest.param(with_game(learners=["ac_fp"]),
+                 "learner 'ac_fp' (ac_fp) cannot play contribution_v0",
+                 marks=pytest.mark.skipif(find_spec("torch") is None, reason="needs torch")),
     (changed(rounds=0), "rounds must be a positive integer, got 0"),
     (changed(episodes=10), "give a budget of `rounds` or of `episodes` (exactly one"),
     (changed(window=500), "window 500 is longer than rounds 200"),
@@ -88,6 +91,7 @@ def test_a_config_file_is_read_as_toml_and_every_example_plans(tmp_path):
     bad.write_text("seeds = [1, \n")
     with pytest.raises(ValueError, match="bad.toml is not valid TOML"):
         load_config(bad)
+    pytest.importorskip("torch")  # the examples train torch learners (the baselines extra)
     for name in ("smoke", "cross-game"):
         assert plan_cells(load_config(ROOT / "sweeps" / f"{name}.toml"))
 

@@ -74,6 +74,7 @@ def test_the_same_seed_gives_the_same_gains():
 
 
 def test_the_learner_declares_its_greedy_play():
+    pytest.importorskip("torch")  # the learner is built on torch (the baselines extra)
     from populace.agents.alternating_marl_continuous import ContinuousAlternatingMARL
 
     learner = ContinuousAlternatingMARL(MODEL, alternations=1, g_samples=64, g_epochs=1,

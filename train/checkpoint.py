@@ -143,6 +143,15 @@ def read_json(path: Path) -> Any:
             raise ValueError(f"{path} is not valid JSON: {error}") from None
 
 
+def read_json_object(path: Path) -> dict[str, JSON]:
+    """The JSON object in ``path`` (a run's or a sweep's record); a file that is not valid
+    JSON, or holds another kind of document, is a ValueError naming it."""
+    document = read_json(path)
+    if not isinstance(document, dict):
+        raise ValueError(f"{path} holds a JSON {type(document).__name__}, not an object")
+    return document
+
+
 def _fsync_dir(path: Path) -> None:
     descriptor = os.open(path, os.O_RDONLY)
     try:
@@ -326,7 +335,7 @@ class RunFolder:
         """Raise a ValueError if the saved config differs from ``config`` in any of ``keys``."""
         if not self.config_path.exists():
             return
-        saved = read_json(self.config_path)
+        saved = read_json_object(self.config_path)
         current = json.loads(json.dumps(config))
         changed = [key for key in keys if saved.get(key) != current.get(key)]
         if changed:

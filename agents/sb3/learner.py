@@ -147,8 +147,9 @@ class SB3Learner(Learner):
         self._last_observations: np.ndarray | None = None
         self._env_seeded = False
 
+    # narrows Learner.for_game's keywords (``algorithm`` names an SB3 algorithm)
     @classmethod
-    def for_game(
+    def for_game(  # type: ignore[override]
         cls,
         core: PopulationCore,
         group: str | None = None,

@@ -4,8 +4,8 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
 
 import numpy as np
 
@@ -36,7 +36,7 @@ def train_ppo_contribution(
     drive: str = "train",
     gamma: float = 0.0,
     reward_scale: float = 0.01,
-    **ppo_kwargs: Any,
+    **ppo_kwargs: object,
 ) -> PPOContributionResult:
     """PPO with parameter sharing on ``contribution_v0`` (``payoff="average"``).
 
@@ -50,8 +50,9 @@ def train_ppo_contribution(
         raise ValueError(f"drive must be 'train' or 'learn', got {drive!r}")
     core = ContributionCore(n_agents=n_agents, payoff="average")
     rounds = max(1, agent_steps // n_agents)
-    learner = SB3Learner(core, "ppo", seed=seed, total_rounds=rounds, gamma=gamma,
-                         reward_scale=reward_scale, **ppo_kwargs)
+    build: Callable[..., SB3Learner] = SB3Learner  # ``ppo_kwargs`` are PPO's to check
+    learner = build(core, "ppo", seed=seed, total_rounds=rounds, gamma=gamma,
+                    reward_scale=reward_scale, **ppo_kwargs)
     start = time.perf_counter()
     played = None
     if drive == "train":

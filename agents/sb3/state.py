@@ -11,6 +11,8 @@ from typing import Any
 
 import numpy as np
 import torch as th
+from stable_baselines3 import DQN, SAC
+from stable_baselines3.common.base_class import BaseAlgorithm
 from stable_baselines3.common.on_policy_algorithm import OnPolicyAlgorithm
 
 from populace.agents.torch_state import load_optimizer_arrays, optimizer_arrays
@@ -33,7 +35,7 @@ def sb3_random(rng: np.random.Generator) -> Iterator[None]:
             np.random.set_state(saved)
 
 
-def model_arrays(model: Any) -> dict[str, Any]:
+def model_arrays(model: BaseAlgorithm) -> dict[str, Any]:
     """Network, optimizers, counters and buffer of an SB3 PPO, A2C, DQN or SAC model."""
     extra = {name: optimizer_arrays(optimizer)
              for name, optimizer in _extra_optimizers(model).items()}
@@ -54,7 +56,7 @@ def model_arrays(model: Any) -> dict[str, Any]:
     }
 
 
-def load_model_arrays(model: Any, arrays: dict[str, Any]) -> None:
+def load_model_arrays(model: BaseAlgorithm, arrays: dict[str, Any]) -> None:
     """Put what :func:`model_arrays` saved back into ``model``."""
     device = model.device
     model.policy.load_state_dict(
@@ -64,13 +66,14 @@ def load_model_arrays(model: Any, arrays: dict[str, Any]) -> None:
         load_optimizer_arrays(model.policy.optimizer, arrays["optimizer"], device)
     for name, optimizer in _extra_optimizers(model).items():
         load_optimizer_arrays(optimizer, arrays["optimizers"][name], device)
-    if arrays.get("log_ent_coef") is not None:
+    if arrays.get("log_ent_coef") is not None:  # saved only by a SAC that learns it
+        assert isinstance(model, SAC) and model.log_ent_coef is not None
         with th.no_grad():
             model.log_ent_coef.copy_(th.as_tensor(np.asarray(arrays["log_ent_coef"])))
     counters = arrays["counters"]
     model.num_timesteps = int(counters["num_timesteps"])
     model._n_updates = int(counters["n_updates"])
-    if not isinstance(model, OnPolicyAlgorithm):
+    if isinstance(model, DQN):  # SAC saves neither (0 and 0.0) and reads neither
         model._n_calls = int(counters["n_calls"])
         model.exploration_rate = float(counters["exploration_rate"])
     model._current_progress_remaining = float(counters["progress"])

@@ -15,16 +15,21 @@ Follows SB3 2.9 (``common/vec_env/base_vec_env.py``, ``dummy_vec_env.py``) and S
 from __future__ import annotations
 
 import warnings
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any, cast
 
 import numpy as np
+from pettingzoo import ParallelEnv
 from stable_baselines3.common.vec_env import VecEnv, VecEnvWrapper
-from stable_baselines3.common.vec_env.base_vec_env import VecEnvIndices, VecEnvStepReturn
+from stable_baselines3.common.vec_env.base_vec_env import (
+    VecEnvIndices,
+    VecEnvObs,
+    VecEnvStepReturn,
+)
 
 from populace.envs.core import PopulationCore
 from populace.envs.faces import unwrap_core
-from populace.envs.policies import OtherGroups, role_policies_for
+from populace.envs.policies import OtherGroups, PolicySpec, role_policies_for
 
 
 class PopulationVecEnv(VecEnv):
@@ -62,7 +67,8 @@ class PopulationVecEnv(VecEnv):
     """
 
     def __init__(
-        self, env: Any, *, group: str | None = None, role_policies: dict[str, Any] | None = None
+        self, env: object, *, group: str | None = None,
+        role_policies: Mapping[str, PolicySpec] | None = None,
     ) -> None:
         core = unwrap_core(env)
         chosen = core.group(group or core.population_group)
@@ -144,7 +150,7 @@ class PopulationVecEnv(VecEnv):
         value = getattr(self.core, attr_name)
         return [value] * len(list(self._get_indices(indices)))
 
-    def set_attr(self, attr_name: str, value: Any, indices: VecEnvIndices = None) -> None:
+    def set_attr(self, attr_name: str, value: object, indices: VecEnvIndices = None) -> None:
         chosen = set(self._get_indices(indices))
         if chosen != set(range(self.num_envs)):
             raise ValueError(
@@ -154,8 +160,8 @@ class PopulationVecEnv(VecEnv):
         setattr(self.core, attr_name, value)
 
     def env_method(
-        self, method_name: str, *method_args: Any, indices: VecEnvIndices = None,
-        **method_kwargs: Any,
+        self, method_name: str, *method_args: object, indices: VecEnvIndices = None,
+        **method_kwargs: object,
     ) -> list[Any]:
         """Call ``method_name`` on the shared core once; the result is repeated per slot."""
         result = getattr(self.core, method_name)(*method_args, **method_kwargs)
@@ -240,13 +246,13 @@ class SuperSuitVecEnv(VecEnvWrapper):
             return [self._inner.render_mode] * len(list(self._get_indices(indices)))
         return [getattr(env, attr_name) for env in self._targets(indices)]
 
-    def set_attr(self, attr_name: str, value: Any, indices: VecEnvIndices = None) -> None:
+    def set_attr(self, attr_name: str, value: object, indices: VecEnvIndices = None) -> None:
         for env in {id(e): e for e in self._targets(indices)}.values():
             setattr(env, attr_name, value)
 
     def env_method(
-        self, method_name: str, *method_args: Any, indices: VecEnvIndices = None,
-        **method_kwargs: Any,
+        self, method_name: str, *method_args: object, indices: VecEnvIndices = None,
+        **method_kwargs: object,
     ) -> list[Any]:
         """Call the method once per PettingZoo env copy; results are repeated per slot."""
         results: dict[int, Any] = {}
@@ -259,7 +265,7 @@ class SuperSuitVecEnv(VecEnvWrapper):
 
 
 def supersuit_vec_env(
-    parallel_env: Any, *, num_vec_envs: int = 1, num_cpus: int = 0
+    parallel_env: ParallelEnv, *, num_vec_envs: int = 1, num_cpus: int = 0
 ) -> SuperSuitVecEnv:
     """An SB3 ``VecEnv`` over a PettingZoo ``ParallelEnv`` through SuperSuit, gaps fixed.
 
@@ -296,7 +302,7 @@ class ScaledRewards(VecEnvWrapper):
         super().__init__(venv)
         self.scale = scale
 
-    def reset(self) -> Any:
+    def reset(self) -> VecEnvObs:
         return self.venv.reset()
 
     def step_wait(self) -> VecEnvStepReturn:

@@ -53,7 +53,7 @@ class SupplyDemandParams:
     eta: float = 2.0
     sigma: float = 0.02
     demand_variance: float = 0.1
-    demand_scale: float = 0.05
+    demand_scale: float = 0.1
     path_centre: tuple[float, float] = (0.0, 0.0)
     path_radius: float = 1.0
     offset_std: float = 0.05
@@ -116,8 +116,8 @@ class SupplyDemandCore(PlaneGameCore):
     so that MJM's η = 2 matters: at the grid equilibrium (:meth:`reference_equilibrium`) agents
     then lag the path early and meet it near its top, while with η = 0 they trace it from the
     third step on (with a demand 2.5 times lower, η = 2 agents do not move at all). The
-    `mguni-supply` reproduction plays 0.1, the largest scale at which the grid equilibrium
-    still meets the path later with η = 2 and beats tracing it (its scan is in
+    default, 0.1, is the `mguni-supply` experiment's: the largest scale at which the grid
+    equilibrium still meets the path later with η = 2 and beats tracing it (its scan is in
     :mod:`populace.train.papers.mguni_supply`).
 
     **The path** (ours, SPEC §2.6) is an arc of the circle of radius `path_radius` about
@@ -176,7 +176,7 @@ class SupplyDemandCore(PlaneGameCore):
     | `eta`             | float     | 2.0          | movement cost η ≥ 0 (MJM: 2)                |
     | `sigma`           | float     | 0.02         | movement noise σ ≥ 0                        |
     | `demand_variance` | float     | 0.1          | Σ = v·I of the demand bump (v > 0)          |
-    | `demand_scale`    | float     | 0.05         | the bump's height factor (> 0)              |
+    | `demand_scale`    | float     | 0.1          | the bump's height factor (> 0)              |
     | `path_centre`     | pair      | (0, 0)       | centre of the arc                           |
     | `path_radius`     | float     | 1.0          | its radius (> 0)                            |
     | `offset_std`      | float     | 0.05         | per-episode offset of the path              |

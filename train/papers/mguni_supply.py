@@ -121,10 +121,12 @@ claim only asks for half the untrained learner's. What limits it:
 * *The policy does not settle.* Over the last half of the one-seed full run the windows'
   exploitability ranges 0.86–1.81 (η = 2) and 0.28–0.80 (η = 0), with a median change of
   0.16 / 0.20 from one 50-episode window to the next (``docs/results/mguni-supply.csv``): the
-  policy keeps moving at the constant step sizes (0.01, one actor step per episode), so the
-  policy gradient's noise, not a bias, is what holds the level up. Ablations that would
-  separate its sources (exploration s, actor rate, a longer run, a decaying rate) were
-  started but could not finish on the shared machine; they remain to run.
+  policy keeps moving at the constant step sizes (0.01, one actor step per episode): the
+  level is a fluctuation, not a settled point.
+* *Not the exploration or the actor's step size.* Quick form, η = 0, seed 1 (last two
+  100-episode windows): as run 0.465 / 0.574; actor rate 0.003: 0.641 / 0.375; s = 0.05:
+  2.25 / 1.37; s = 0.3: 0.667 / 0.984. The critic's error and the grid reading's rounding of
+  small moves are not yet separated.
 
 Every claim is a pure function of the :class:`SupplySummary`; fed the summaries of players that
 do not learn (standing still, moving at random, or all heading for the top of the arc), or the

@@ -56,7 +56,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from populace.text import files_line
-from populace.train.checkpoint import read_json, write_json_atomic
+from populace.train.checkpoint import read_json_object, write_json_atomic
 from populace.train.papers.figures import NO_FIGURES, have_matplotlib, plain_axes
 from populace.train.studies.sweep_config import Cell, plan_cells
 from populace.train.studies.sweep_lock import CellHeld, hold_cell
@@ -195,7 +195,7 @@ def _claim_folder(out: Path, config: dict[str, Any], overwrite: bool) -> None:
     saved_path = out / SWEEP_FILE
     config = json.loads(json.dumps(config))
     if saved_path.exists():
-        saved = read_json(saved_path)
+        saved = read_json_object(saved_path)
         if overwrite:
             shutil.rmtree(out / CELLS_DIR, ignore_errors=True)
             for name in OUTPUTS:
@@ -224,7 +224,7 @@ def _finished(folder: Path, cell: Cell) -> dict[str, Any] | None:
     path = folder / RESULT_FILE
     if not path.exists():
         return None
-    outcome = read_json(path)
+    outcome = read_json_object(path)
     return outcome if outcome.get("cell") == cell.as_json() else None
 
 
