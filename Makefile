@@ -87,7 +87,7 @@ $(CROSS_STAMP): pyproject.toml
 test-crosscheck: $(CROSS_STAMP)
 	$(CROSS_VENV)/bin/python -m pip list --format=freeze | grep -iE '^(pygambit|scipy|numpy)=='
 	$(CROSS_VENV)/bin/python -m pytest -p no:cacheprovider -o addopts="" --import-mode=importlib \
-		tests/test_crosschecks.py
+		tests/zero_sum/test_crosschecks.py
 
 # Our grid mean-field solver side by side with mfglib's fictitious play (same discretized
 # spatial congestion game: same equilibrium, timed), in a venv of its own. mfglib needs torch:

@@ -18,7 +18,7 @@ estimate takes three vectorized passes instead:
 The result estimates ``m(x) = (1/N) Σ_i K_h(x − x_i)``, a probability density (it integrates
 to the share of agents inside the window). The estimate is second-order accurate in the node
 spacing ``d``: measured against the direct O(N·G) sum (:func:`direct_density`,
-``tests/test_spatial.py``), the largest error is at most about ``0.15·(d/h)²`` of the peak
+``tests/plane/test_spatial.py``), the largest error is at most about ``0.15·(d/h)²`` of the peak
 density at the nodes and ``0.35·(d/h)²`` at interpolated points — measured 2.1 % and 5.0 % at
 ``d = h/2``, the plane games' defaults (121 nodes over [−3, 3], h = 0.1); halving ``d``
 divides them by four.

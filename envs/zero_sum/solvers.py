@@ -196,7 +196,7 @@ def is_chain_nash(strategies: np.ndarray, atol: float = 1e-9) -> bool:
     with T, where p_0 = 0 (dummy 0 plays T) and p_{n+1} = 1 (dummy n+1 plays H), so H is a
     best response exactly when the sequence does not fall at k. That this is *all* the
     equilibria (none has an odd agent off H) is checked independently in
-    ``tests/test_crosschecks.py``: the equilibria of a zero-sum polymatrix game are the
+    ``tests/zero_sum/test_crosschecks.py``: the equilibria of a zero-sum polymatrix game are the
     optimal face of one linear program (Cai, Candogan, Daskalakis & Papadimitriou 2016),
     which scipy's LP solver shows to be exactly this set for n = 3, 5, 7, 9, and a grid of
     profiles scored by best-response LPs agrees; :func:`nash_conv` confirms membership

@@ -34,7 +34,7 @@ The claims, each checked on every training seed (:func:`holds_on_seeds`):
   response (its ε above :data:`EPSILON`, measured in the run: k ≥ 2; at k = 1 "up" is still
   within 0.2 of the robots' best response and the rule is itself an ε-Nash equilibrium).
 
-Every claim is a pure function of the :class:`AltSummary`; ``tests/test_alt.py`` feeds them
+Every claim is a pure function of the :class:`AltSummary`; ``tests/papers/test_alt.py`` feeds them
 the modal rule and players that do not learn. ``--quick`` runs one training seed, k ∈ {1, 2,
 5, 10} (without the bonus k ∈ {1, 5}) with fewer evaluation episodes.
 """

@@ -26,7 +26,7 @@ learning only matches it. Each k also reports how far the learned joint policy i
 equilibrium (:func:`~populace.envs.warehouse.continuous_nash.continuous_gains`); ALT states no
 value for it in G.2, so it is a reported number, not a claim.
 
-Claims are pure functions of :class:`ContinuousSummary`; ``tests/test_alt.py`` feeds them
+Claims are pure functions of :class:`ContinuousSummary`; ``tests/papers/test_alt.py`` feeds them
 players that do not learn. ``--quick``: one training seed, k ∈ {1, 10, 75}, 8 alternations,
 fewer episodes.
 """

@@ -27,7 +27,7 @@ Distances are KFH's d(ρ) = Σ_a ρ(a)|a − 8| with ρ counted over each 250-ro
 averaged over runs. How fast a population converges is measured by when its curve *settles*
 (:func:`~populace.train.papers.claims.settling_round`). Each ``*_claims`` function sees only the
 seed-averaged curves; fed those of players that do not learn, every claim fails
-(``tests/test_reproductions.py``).
+(``tests/papers/test_reproductions.py``).
 
 **The strongest simple rule.** Nobody needs to learn the contribution game's equilibrium to
 play it: a population that plays action 8 (also the best reply to uniform play) from the first

@@ -12,7 +12,7 @@ N ≥ 7). The claims check "similar to the contribution game", and record how AC
 serial. :func:`congestion_claims` sees only the seed-averaged curves; fed those of players
 that do not learn, or that play the reference equilibrium from the first round (the "simple
 rule" column, :func:`~populace.train.papers.kash.with_equilibrium_rule`), every claim fails
-(``tests/test_reproductions.py``).
+(``tests/papers/test_reproductions.py``).
 """
 
 from __future__ import annotations

@@ -25,7 +25,7 @@ the game through the train loop (expected feedback) and must reach the same QRE.
 
 Time is in the dynamics' own units; the ``round`` column of the CSV holds it. Each claim is a
 pure function of the runs (:data:`Runs`); fed runs of players that do not learn (uniform or
-fixed strategies), every claim fails (``tests/test_leonardos.py``). The table's "simple rule"
+fixed strategies), every claim fails (``tests/papers/test_leonardos.py``). The table's "simple rule"
 column is each claim checked on the *fixed start*: every run kept at the random interior point
 it starts from (:func:`fixed_start`, no learning), which must fail; claims made of one
 verdict per run say on how many runs (one seed each) they hold.

@@ -47,7 +47,7 @@ The claims, each checked on every seed of the run (per-seed verdicts in the tabl
 The variance measured includes the agents' exploration noise (MJM's Gaussian output of
 variance 0.1 adds about 1 %) and the finite population's (N − 1)/N. Every claim is a pure
 function of the :class:`LQRSummary`; fed the rules' rows (or players moving at random), each
-fails (``tests/test_mguni_lqr.py``).
+fails (``tests/papers/test_mguni_lqr.py``).
 """
 
 from __future__ import annotations

@@ -57,7 +57,7 @@ run (the seeds column) and holds only if it holds on all of them; the table's nu
 seed averages.
 
 Every claim is a pure function of the :class:`SpatialSummary`; fed the curves of players that
-do not learn (the rules, or moving at random), each fails (``tests/test_mguni_spatial.py``).
+do not learn (the rules, or moving at random), each fails (``tests/papers/test_mguni_spatial.py``).
 """
 
 from __future__ import annotations

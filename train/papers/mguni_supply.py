@@ -130,7 +130,7 @@ claim only asks for half the untrained learner's. What limits it:
 
 Every claim is a pure function of the :class:`SupplySummary`; fed the summaries of players that
 do not learn (standing still, moving at random, or all heading for the top of the arc), or the
-table's fixed policies, each fails (``tests/test_mguni_supply.py``).
+table's fixed policies, each fails (``tests/papers/test_mguni_supply.py``).
 """
 
 from __future__ import annotations

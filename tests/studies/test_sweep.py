@@ -13,11 +13,12 @@ from populace.agents import make_learner
 from populace.cli import main
 from populace.envs.registry import make_core
 from populace.train import train
+from populace.train.checkpoint import read_json_object
 from populace.train.studies import sweep as sweep_module
 from populace.train.studies.sweep import RESULT_FILE, sweep
 from populace.train.studies.sweep_config import load_config, plan_cells
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 SMOKE = str(ROOT / "sweeps" / "smoke.toml")
 # Six tiny cells: contribution with two learners, congestion with one, two seeds each; N = 10,
 # 200 rounds.
@@ -238,7 +239,7 @@ def test_the_figure_has_a_titled_labelled_panel_per_game_with_plain_ticks(baseli
     pytest.importorskip("matplotlib")
     _, out = baseline
     cells = plan_cells(CONFIG)
-    results = [sweep_module.read_json(out / "cells" / cell.name / RESULT_FILE) for cell in cells]
+    results = [read_json_object(out / "cells" / cell.name / RESULT_FILE) for cell in cells]
     panels = [ax for ax in sweep_module.sweep_figure(cells, results).axes if ax.get_visible()]
     assert [ax.get_title() for ax in panels] == ["contribution_v0", "congestion_v0"]
     for ax in panels:
