@@ -31,7 +31,7 @@ $(BIN)/python:
 # torch goes in first and on its own, so that no later requirement makes pip pick a CUDA build.
 $(STAMP): $(BIN)/python pyproject.toml
 	$(BIN)/pip install --quiet "$(TORCH_SPEC)"
-	$(BIN)/pip install --quiet -e ".[test,plot,baselines,ray]"
+	$(BIN)/pip install --quiet -e ".[test,plot,baselines,ray,libraries]"
 	touch $(STAMP)
 
 install: $(STAMP)

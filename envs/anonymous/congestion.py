@@ -129,6 +129,11 @@ class ShareRow:
     the division by ``at_least`` and the running sum. Where ``at_least[k] = 0`` the
     difference is exactly 0 (``s^k = s^{k−1}``), so dividing by 1 there gives the 0 that
     :func:`share_table` writes.
+
+    The serial row runs in buffers made once, through views made once: the product is taken
+    in float64 (its terms and sums are integers far below 2**53, so exact in any order, as
+    the integer product was), and every later step writes in place, so a step at small N is
+    a handful of ufunc calls and no slicing.
     """
 
     def __init__(self, n_actions: int, mechanism: str, n_agents: int) -> None:
@@ -138,8 +143,17 @@ class ShareRow:
         j = np.arange(n_actions)
         levels = np.minimum(j[None, :], j[:, None])
         reached = (j[None, :] >= j[:, None]).astype(np.int64)
-        self.stacked = np.concatenate([levels, reached[1:]])  # (2A − 1, A) int64
+        self.stacked = np.concatenate([levels, reached[1:]]).astype(np.float64)  # (2A − 1, A)
+        self._exact = np.empty(2 * n_actions - 1)
+        self._s, self._at_least = self._exact[:n_actions], self._exact[n_actions:]
+        self._cost = np.empty(n_actions)
+        self._cost_hi, self._cost_lo = self._cost[1:], self._cost[:-1]
+        self._steps = np.empty(n_actions - 1)
         self.out = np.zeros(n_actions)
+        self._out_tail = self.out[1:]
+
+    def __reduce__(self) -> tuple[type, tuple[int, str, int]]:
+        return ShareRow, (len(self.a), self.mechanism, int(self.n))  # views alias the buffers
 
     def __call__(self, counts: np.ndarray) -> np.ndarray:
         """The share of each demand value 0..A−1 (a new array) for 1-D integer ``counts``
@@ -148,17 +162,15 @@ class ShareRow:
         if self.mechanism == "acp":
             s = float(counts @ a)
             return a * ((s * s / n) / s) if s > 0 else np.zeros_like(a)
-        m = len(a)
-        exact = (self.stacked @ counts).astype(np.float64)
-        s, at_least = exact[:m], exact[m:]
-        cost = s * s
-        cost /= n
-        increments = np.subtract(cost[1:], cost[:-1])
+        np.matmul(self.stacked, counts.astype(np.float64), out=self._exact)
+        cost, at_least, steps = self._cost, self._at_least, self._steps
+        np.multiply(self._s, self._s, out=cost)
+        np.divide(cost, n, out=cost)
+        np.subtract(self._cost_hi, self._cost_lo, out=steps)
         np.maximum(at_least, 1.0, out=at_least)
-        increments /= at_least
-        out = self.out.copy()
-        np.add.accumulate(increments, out=out[1:])
-        return out
+        np.divide(steps, at_least, out=steps)
+        np.add.accumulate(steps, out=self._out_tail)
+        return self.out.copy()
 
 
 # --------------------------------------------------------------------- expected payoffs
