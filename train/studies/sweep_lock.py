@@ -87,4 +87,15 @@ def _alive(holder: dict[str, Any], mine: dict[str, Any]) -> bool:
         return False
     except PermissionError:  # alive, under another user
         return True
-    return True
+    return not _zombie(pid)
+
+
+def _zombie(pid: int) -> bool:
+    """Whether ``pid`` has exited but not been reaped: a killed sweep's workers are orphans,
+    and where nothing reaps orphans (a container's init) they stay zombies, which ``kill(pid,
+    0)`` still finds. Read from ``/proc``; False where there is none."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return False
+    return stat.rsplit(")", 1)[-1].split()[:1] == ["Z"]
