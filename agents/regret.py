@@ -17,7 +17,7 @@ approaches the set of correlated equilibria (for μ > 2·M·(m − 1), M a bound
 ("with improvements suggested by Greenwald et al.", which they do not spell out) and report
 that it converges quickly but less tightly than stage learners. As written above it converges
 less tightly and also slowly; the reproductions draw KFH's curve with the two options below
-(README, "Note on regret matching", has the measurements).
+(docs/reproductions/index.md, "Note on regret matching", has the measurements).
 
 Two options of ours, both off by default (the default is the procedure above, bit for bit):
 
@@ -198,11 +198,13 @@ class RegretMatching(TabularLearner):
         bounds: tuple[float, float],
         *,
         mu_rule: str = "range",
-        **kwargs: Any,
+        **kwargs: object,
     ) -> RegretMatching:
-        """A learner whose μ comes from payoff bounds (lo, hi) by :func:`mu_from_bounds`."""
+        """A learner whose μ comes from payoff bounds (lo, hi) by :func:`mu_from_bounds`;
+        ``kwargs`` are the constructor's other keywords, checked there."""
         mu = mu_from_bounds(bounds, n_actions, rule=mu_rule)
-        return cls(n_agents, n_actions, mu=mu, **kwargs)
+        build: Callable[..., RegretMatching] = cls
+        return build(n_agents, n_actions, mu=mu, **kwargs)
 
     # narrows Learner.for_game's keywords (mu_rule is a str); make_learner checks the names
     @classmethod

@@ -42,7 +42,7 @@ response); the softmax is computed from Q − max Q, so it never overflows or re
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any, cast
 
 import numpy as np
@@ -213,7 +213,7 @@ class SmoothQLearner(TabularLearner):
     @classmethod
     def for_game(
         cls, core: PopulationCore, group: str | None = None, *, seed: int | None = None,
-        **kwargs: Any,
+        **kwargs: object,
     ) -> SmoothQLearner:
         """A learner for ``group`` of ``core``: ``Discrete(m)`` actions give sampled feedback,
         ``Box(0, 1, (m,))`` actions (mixed strategies) expected feedback."""
@@ -232,7 +232,8 @@ class SmoothQLearner(TabularLearner):
         given = kwargs.pop("feedback", feedback)
         if given != feedback:
             raise ValueError(f"feedback must be {feedback!r} for {space}, got {given!r}")
-        learner = cls(chosen.size, n_actions, feedback=feedback, seed=seed, **kwargs)
+        build: Callable[..., SmoothQLearner] = cls  # its keywords (Learner.for_game)
+        learner = build(chosen.size, n_actions, feedback=feedback, seed=seed, **kwargs)
         learner.group = chosen.name
         return learner
 

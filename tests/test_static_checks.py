@@ -1,6 +1,6 @@
 """Static checks in the test run: mypy over the whole ``populace`` package and ruff over the
 repository, each run exactly as a reader runs it from the repository root (``mypy``,
-``ruff check .``; both configured in pyproject), and a count of ``Any`` in public signatures.
+``ruff check .``; both configured in pyproject), and no bare ``Any`` in public signatures.
 
 setuptools maps ``populace.envs``, ``populace.agents`` and ``populace.train`` to the top-level
 folders, which mypy cannot follow; ``src/populace`` therefore holds relative links to them
@@ -27,9 +27,12 @@ PACKAGE_FOLDERS = (*MAPPED, "src/populace")
 
 # Bare ``Any`` in the parameters and returns of public functions and methods, across envs/,
 # agents/, train/ and src/populace: 193 of 2,426 before issue 17 typed the policy contract, 88
-# of 2,965 after (18 of them ``*args``/``**kwargs`` passed on). The count may only go
-# down; lower this ceiling when it does.
-ANY_CEILING = 21
+# of 2,965 after, none of 2,999 since. What took its place: numpy's ``ArrayLike``/``DTypeLike``
+# for what is read as an array, the game's own core class, Protocols (``Acts``), a ``JSON``
+# alias (populace.jsonable) for documents, ``object`` for what is only passed along or checked
+# at run time; keywords forwarded to a constructor chosen at run time (``for_game``,
+# ``make_learner``, ``make_core``, SB3's algorithm keywords) are ``**kwargs: object``, checked
+# where they land (``learner_options``, the constructor itself).
 
 
 def test_static_links_point_at_the_mapped_folders():
@@ -132,12 +135,13 @@ class _Hidden:
                     ("method", "return"), ("__call__", "x")]
 
 
-def test_any_in_public_signatures_does_not_grow():
+def test_no_bare_any_in_public_signatures():
     found = any_in_public_signatures()
     total = sum(len(slots) for slots in found.values())
     listing = "\n".join(f"{file}: {', '.join(slots)}" for file, slots in sorted(found.items()))
-    assert total <= ANY_CEILING, f"{total} bare Any in public signatures:\n{listing}"
-    # the typed contract itself: the policies, the metrics, the loop and its controllers
-    contract = ("envs/policies.py", "envs/metrics.py", "envs/faces.py", "envs/focal.py",
-                "train/loop.py", "train/controllers.py", "train/callbacks.py", "train/checks.py")
-    assert not set(contract) & set(found), listing
+    assert total == 0, f"{total} bare Any in public signatures:\n{listing}"
+
+
+def test_the_any_count_covers_the_whole_package():
+    slots = sum(1 for path in package_sources() for _ in public_signature_slots(path.read_text()))
+    assert slots > 2_500  # every module read (2,999 public slots when the count reached 0)

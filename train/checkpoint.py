@@ -134,11 +134,11 @@ def write_json_atomic(path: Path, data: object) -> None:
     write_atomic(path, dump)
 
 
-def read_json(path: Path) -> Any:
+def read_json(path: Path) -> JSON:
     """The JSON document in ``path``; a file that is not valid JSON is a ValueError naming it."""
     with path.open(encoding="utf-8") as handle:
         try:
-            return json.load(handle)
+            return cast(JSON, json.load(handle))
         except (json.JSONDecodeError, UnicodeDecodeError) as error:
             raise ValueError(f"{path} is not valid JSON: {error}") from None
 

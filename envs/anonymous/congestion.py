@@ -20,9 +20,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cached_property
-from typing import Any, cast
+from typing import cast
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from populace.envs.anonymous.core import AnonymousGameCore, check_anonymous_params
 from populace.envs.anonymous.equilibrium import (
@@ -43,12 +44,12 @@ Cost = Callable[[np.ndarray], np.ndarray]
 
 
 # --------------------------------------------------------------------- the mechanisms
-def quadratic_cost(n_agents: Any) -> Cost:
+def quadratic_cost(n_agents: float | np.ndarray) -> Cost:
     """The congestion cost C(s) = s²/N of total demand s (N may broadcast against s)."""
     return lambda s: s * s / n_agents
 
 
-def _demands(demands: Any) -> np.ndarray:
+def _demands(demands: ArrayLike) -> np.ndarray:
     """``demands`` as a non-empty 1-D array of finite, non-negative numbers (dtype kept)."""
     q = np.asarray(demands)
     if q.ndim != 1 or q.size == 0 or q.dtype.kind not in "iuf":
@@ -60,7 +61,7 @@ def _demands(demands: Any) -> np.ndarray:
     return q
 
 
-def acp_cost_shares(demands: Any, cost: Cost | None = None) -> np.ndarray:
+def acp_cost_shares(demands: ArrayLike, cost: Cost | None = None) -> np.ndarray:
     """Average cost pricing: x_i = q_i·C(s)/s, and 0 for everyone when s = 0."""
     q = _demands(demands).astype(np.float64)
     cost = cost or quadratic_cost(len(q))
@@ -68,7 +69,7 @@ def acp_cost_shares(demands: Any, cost: Cost | None = None) -> np.ndarray:
     return q * (cost(s) / s) if s > 0 else np.zeros_like(q)
 
 
-def serial_cost_shares(demands: Any, cost: Cost | None = None) -> np.ndarray:
+def serial_cost_shares(demands: ArrayLike, cost: Cost | None = None) -> np.ndarray:
     """Moulin & Shenker's serial cost shares of every agent, by one sort and two cumsums.
 
     With demands sorted q_(1) ≤ … ≤ q_(N), s^k = q_(1) + … + q_(k−1) + (N−k+1)·q_(k) is the total
@@ -91,7 +92,7 @@ def serial_cost_shares(demands: Any, cost: Cost | None = None) -> np.ndarray:
     return shares
 
 
-def share_table(counts: Any, mechanism: str, cost: Cost | None = None) -> np.ndarray:
+def share_table(counts: ArrayLike, mechanism: str, cost: Cost | None = None) -> np.ndarray:
     """Cost share of each demand value 0..A−1 given the demand histogram ``counts`` (..., A).
 
     Equal to :func:`acp_cost_shares` / :func:`serial_cost_shares` at every demand someone

@@ -340,14 +340,15 @@ def _default_run_dir(settings: dict[str, Any]) -> Path:
 
 def _resumed_settings(out: Path, given: dict[str, Any]) -> dict[str, Any]:
     """The settings the run in ``out`` was started with, updated by what ``given`` may change."""
-    from populace.train.checkpoint import CONFIG_FILE, read_json
+    from populace.train.checkpoint import CONFIG_FILE, read_json_object
 
     config_path = out / CONFIG_FILE
     if not config_path.is_file():
         why = "no such folder" if not out.exists() else f"no {CONFIG_FILE} there"
         raise ValueError(f"--resume: there is no run to resume in {out} ({why})")
-    saved = read_json(config_path).get("notes", {}).get(NOTES_KEY)
-    if saved is None:
+    notes = read_json_object(config_path).get("notes", {})
+    saved = notes.get(NOTES_KEY) if isinstance(notes, dict) else None
+    if not isinstance(saved, dict):
         raise ValueError(
             f"--resume: the run in {out} was not started by `populace train`; continue it "
             "with train(..., resume=True) in Python"

@@ -401,7 +401,7 @@ def warehouse_figure(summary: AltSummary) -> Figure:
 
 
 def run_summary_text(summary: AltSummary) -> str:
-    """A Markdown table of the results (the README's): mean ± SE over the training seeds."""
+    """A Markdown table of the results (its reproduction page's): mean ± SE over the seeds."""
     lines = ["| setting | k | ALTERNATING-MARL h=50 | modal rule h=50 | authors h=50 | "
              "ALTERNATING-MARL h=100 | modal rule h=100 | ε (largest seed) | modal rule ε | "
              "G-LEARN s |", "|---|---|---|---|---|---|---|---|---|---|"]

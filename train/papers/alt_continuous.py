@@ -288,7 +288,7 @@ def continuous_figure(summary: ContinuousSummary) -> Figure:
 
 
 def run_summary_text(summary: ContinuousSummary) -> str:
-    """A Markdown table of the results (the README's): mean ± SE over the training seeds."""
+    """A Markdown table of the results (its reproduction page's): mean ± SE over the seeds."""
     lines = ["| k | ALTERNATING-MARL h=50 | modal rule h=50 | authors' TRPO h=50 | "
              "ALTERNATING-MARL h=100 | modal rule h=100 | mode accuracy (rule) | ε |",
              "|---|---|---|---|---|---|---|---|"]

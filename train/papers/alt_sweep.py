@@ -12,11 +12,14 @@ import csv
 from collections.abc import Iterable, Sequence
 from dataclasses import replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from populace.train.papers.jobs import Curve, Job
+
+if TYPE_CHECKING:
+    from matplotlib.axes import Axes
 
 EVALUATION_SEED_BASE = 10_000  # training seed s is scored on 10,000 (s + 1) + 0, 1, 2, ...
 
@@ -104,7 +107,7 @@ def write_rows(path: Path, header: Sequence[str], rows: Iterable[Sequence[Any]])
     return path
 
 
-def returns_axes(ax: Any, ks: Sequence[int], series: dict[str, np.ndarray],
+def returns_axes(ax: Axes, ks: Sequence[int], series: dict[str, np.ndarray],
                  authors: dict[int, float], authors_label: str) -> None:
     """Return against k on a log k axis: per series ``(len(ks), training seeds)`` the mean
     over the training seeds with its standard error as the bar, and the authors' values."""
@@ -118,7 +121,7 @@ def returns_axes(ax: Any, ks: Sequence[int], series: dict[str, np.ndarray],
     ax.legend(fontsize=8)
 
 
-def k_axis(ax: Any, ks: Sequence[int]) -> None:
+def k_axis(ax: Axes, ks: Sequence[int]) -> None:
     """A log axis of k labelled at the sample sizes run."""
     ax.set_xscale("log")
     ax.set_xticks(list(ks), [str(k) for k in ks])

@@ -12,6 +12,7 @@ import numpy as np
 from populace.train.papers.jobs import Means
 
 if TYPE_CHECKING:
+    from matplotlib.axes import Axes
     from matplotlib.figure import Figure
 
 NO_FIGURES = "figures skipped: matplotlib is not installed (pip install 'populace[plot]')"
@@ -79,7 +80,7 @@ def curves_figure(
     return figure
 
 
-def plain_axes(ax: Any, values: np.ndarray) -> None:
+def plain_axes(ax: Axes, values: np.ndarray) -> None:
     """Plain tick labels on a rounds axis and a y axis: the y axis on a log scale (0.1, 0.2,
     0.3, 0.5, 1, ...) when the positive ``values`` span a factor of 4 or more, else linear
     without offset or exponent."""

@@ -120,7 +120,7 @@ def game_of(job: Job) -> PolymatrixGame:
     return build_game(job.game_kwargs.get("game", "chain"), job.game_kwargs.get("n_agents"))
 
 
-def exploration_rates(job: Job, n_agents: int) -> Any:
+def exploration_rates(job: Job, n_agents: int) -> np.ndarray | Callable[[float], np.ndarray]:
     """The job's T_k: constant, or ``t ↦ T_k·f_k(t)`` for per-agent schedules, tabulated once
     at every time an RK4 step evaluates (multiples of DT/2), so a call is a lookup."""
     peak = np.broadcast_to(np.asarray(job.learner_kwargs["temperature"], float), (n_agents,))

@@ -63,9 +63,10 @@ do not learn (the rules, or moving at random), each fails (``tests/papers/test_m
 from __future__ import annotations
 
 import csv
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, cast
 
 import numpy as np
 
@@ -76,6 +77,10 @@ from populace.train.papers.reproduction import Reproduction
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
+
+    from populace.agents.base import Learner
+    from populace.envs.plane.spatial_congestion import SpatialCongestionCore
+    from populace.envs.policies import Acts
 
 GAME = "spatial_congestion_v0"
 LEARNER = "ac_fp"
@@ -128,7 +133,7 @@ def spatial_jobs(quick: bool, seed: int) -> list[Job]:
     return jobs + rules
 
 
-def rule_moves(core: Any, rule: str, starts: np.ndarray) -> np.ndarray:
+def rule_moves(core: SpatialCongestionCore, rule: str, starts: np.ndarray) -> np.ndarray:
     """The moves of a simple rule: ``"aim at the peak"`` (the nearest desirability peak,
     within the action box) or ``"stay"``."""
     if rule == "stay":
@@ -147,7 +152,7 @@ def play_rule(job: Job) -> Curve:
     columns as :func:`train_and_sample`; its "untrained" exploitability is its own."""
     from populace.envs.registry import make_core
 
-    core = make_core(job.game, **job.game_kwargs)
+    core = cast("SpatialCongestionCore", make_core(job.game, **job.game_kwargs))
     env_seed, _ = np.random.SeedSequence(job.seed).generate_state(2)
     rule = job.learner_kwargs["rule"]
     rounds = np.arange(job.window, job.rounds + 1, job.window)
@@ -160,7 +165,7 @@ def play_rule(job: Job) -> Curve:
     return Curve(job, rounds, columns[job.columns[0]], 0.0, columns)
 
 
-def rule_round(core: Any, rule: str, seed: int) -> tuple[np.ndarray, dict]:
+def rule_round(core: SpatialCongestionCore, rule: str, seed: int) -> tuple[np.ndarray, dict]:
     """One seeded round of a rule's play: the landings and the game's window metrics."""
     starts = core.reset(seed=seed)[core.agent_group]
     actions = {core.agent_group: rule_moves(core, rule, starts)}
@@ -179,9 +184,10 @@ def train_and_sample(job: Job) -> Curve:
     from populace.envs.registry import make_core
     from populace.train import train
 
-    core = make_core(job.game, **job.game_kwargs)
+    core = cast("SpatialCongestionCore", make_core(job.game, **job.game_kwargs))
     env_seed, learner_seed = np.random.SeedSequence(job.seed).generate_state(2)
-    learner = make_learner(job.learner, core, seed=int(learner_seed), **job.learner_kwargs)
+    learner = cast("Learner", make_learner(job.learner, core, seed=int(learner_seed),
+                                           **job.learner_kwargs))  # the game's one group
     initial = sampled_round(core, learner, int(env_seed) + SAMPLE_SEED)[1]["exploitability"]
     result = train(core, learner, rounds=job.rounds, seed=int(env_seed), window=job.window,
                    progress=False)
@@ -194,7 +200,8 @@ def train_and_sample(job: Job) -> Curve:
                  result.timings.seconds, columns)
 
 
-def sampled_round(core: Any, learner: Any, seed: int) -> tuple[np.ndarray, dict]:
+def sampled_round(core: SpatialCongestionCore, learner: Acts, seed: int
+                  ) -> tuple[np.ndarray, dict]:
     """One round of the learner's play (seeded game): the landings, and the game's window
     metrics of that round (exploitability of the empirical play, spread, ...)."""
     starts = core.reset(seed=seed)[core.agent_group]
@@ -368,7 +375,7 @@ def occupies_both_peaks(game: GameResult) -> bool:
     return bool(min(left, right) >= PEAK_SHARE and min(left, right) > valley)
 
 
-def rule_text(summary: SpatialSummary, text: Any) -> str:
+def rule_text(summary: SpatialSummary, text: Callable[[dict[str, GameResult]], str]) -> str:
     """``text(games)`` of each rule's seed-averaged results, labelled."""
     return "; ".join(f"{rule}: {text(games)}" for rule, games in summary.rules.items())
 

@@ -86,7 +86,7 @@ The claims (bounds per quick/full form):
   with η = 2, 0.149 with η = 0, N-independent): closer to the equilibrium than the strongest
   rule nobody trained. With the learner as it is, this fails (full run: 0.982 and 0.460).
 
-**What the learner does** (tuning runs, one seed; the full run's numbers are in the README).
+**What the learner does** (tuning runs, one seed; the full run's numbers: docs/reproductions/).
 At the old scale 0.05 the one-step TD learner (actor 50 times slower than the critic, MJM's
 exploration) never met the path with η = 2 and fell behind it with η = 0 (return 0.88 against
 the equilibrium's 1.46); the GAE learner traced the path with η = 0 but with η = 2 stood
@@ -136,6 +136,7 @@ table's fixed policies, each fails (``tests/papers/test_mguni_supply.py``).
 from __future__ import annotations
 
 import csv
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
@@ -144,6 +145,7 @@ import numpy as np
 
 from populace.envs.core import Step
 from populace.envs.plane.supply_demand import SupplyDemandCore
+from populace.envs.policies import ActionFn
 from populace.train.papers.claims import Claim, holds_on_seeds
 from populace.train.papers.figures import save_figure
 from populace.train.papers.jobs import Curve, Job
@@ -230,7 +232,7 @@ def train_and_play(job: Job) -> Curve:
                  result.timings.seconds, columns)
 
 
-def tracing(core: SupplyDemandCore) -> Any:
+def tracing(core: SupplyDemandCore) -> ActionFn:
     """The policy that heads for where the nominal demand path will be next step."""
     horizon = core.max_cycles
     centres = np.stack([core.centre(t + 1, np.zeros(2), 1.0) for t in range(horizon)])
@@ -243,7 +245,7 @@ def tracing(core: SupplyDemandCore) -> Any:
     return trace
 
 
-def play(core: SupplyDemandCore, policy: Any, seed: int,
+def play(core: SupplyDemandCore, policy: ActionFn, seed: int,
          episodes: int = EVAL_EPISODES) -> tuple[np.ndarray, np.ndarray, float]:
     """``policy(observations)`` played by every agent in ``episodes`` episodes (seeds
     ``seed``, ``seed + 1``, ...): the mean over episodes of gap_t = |x̄_t − c_t| ``(T,)``, of
@@ -447,14 +449,14 @@ def learns_best_responses(summary: SupplySummary, quick: bool) -> bool:
                and r.exploitability < r.trace_exploitability for r in summary.results.values())
 
 
-def rule_text(summary: SupplySummary, text: Any) -> str:
+def rule_text(summary: SupplySummary, text: Callable[[SupplySummary], str]) -> str:
     """``text(summary)`` with each fixed policy in the learner's place, labelled."""
     names = {"trace": "tracing", "still": "standing still"}
     return "; ".join(f"{names[policy]}: {text(summary.playing(policy))}"
                      for policy in (summary.rules or {}))
 
 
-def per_run_text(summary: SupplySummary, text: Any) -> str:
+def per_run_text(summary: SupplySummary, text: Callable[[SupplySummary], str]) -> str:
     runs = summary.per_run()
     return "" if len(runs) < 2 else "; per run: " + ", ".join(text(run) for run in runs)
 

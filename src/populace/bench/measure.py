@@ -28,6 +28,7 @@ from populace.bench.kernels import average_kernels, matching_kernels
 from populace.bench.rows import CoreRow, DictRow, LearnerRow, PeerRow, PhaseRow, Skipped
 from populace.bench.timing import Timing, time_interleaved
 from populace.envs import contribution_v0
+from populace.envs.anonymous.core import AnonymousGameCore
 from populace.envs.anonymous.matrix import MatrixCore
 from populace.envs.core import PopulationCore
 
@@ -114,18 +115,19 @@ def two_action_core(n_agents: int, payoff: str, seed: int) -> MatrixCore:
     return core
 
 
-def make_bench_learner(name: str, core: Any, seed: int) -> tuple[Any, dict[str, Any]]:
+def make_bench_learner(name: str, core: AnonymousGameCore, seed: int
+                       ) -> tuple[Learner, dict[str, Any]]:
     """The learner ``name`` ("stage", "regret" or "smooth_q") for ``core``, with KFH's
     settings (smooth_q: its defaults)."""
     from populace.agents import RegretMatching, make_learner
 
     if name == "smooth_q":
-        smooth = make_learner("smooth_q", core, seed=seed)
+        smooth = cast(Learner, make_learner("smooth_q", core, seed=seed))  # one group
         return smooth, {"alpha": getattr(smooth, "alpha", None)}
 
     if name == "stage":
         settings: dict[str, Any] = dict(STAGE_SETTINGS[core.payoff])
-        return make_learner("stage", core, seed=seed, **settings), settings
+        return cast(Learner, make_learner("stage", core, seed=seed, **settings)), settings
     if name == "regret":
         learner = cast(RegretMatching, make_learner("regret", core, seed=seed))  # mu: bounds
         return learner, {"mu": learner.mu, "delta": learner.delta, "gamma": learner.gamma}
