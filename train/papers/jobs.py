@@ -132,3 +132,18 @@ def write_curves_csv(curves: list[Curve], path: Path) -> Path:
                 writer.writerow([curve.job.label, n_agents, curve.job.learner, curve.job.seed,
                                  int(r), f"{d:.6f}"])
     return path
+
+
+def write_columns_csv(
+    curves: list[Curve], path: Path, columns: tuple[str, ...], unit: str = "round"
+) -> Path:
+    """Every run's named columns per window, one row each: label, seed, the window's last
+    ``unit`` (round or episode count), then the columns (6 significant digits)."""
+    with path.open("w", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["label", "seed", unit, *columns])
+        for curve in curves:
+            for i, end in enumerate(curve.rounds):
+                writer.writerow([curve.job.label, curve.job.seed, int(end),
+                                 *(f"{curve.columns[name][i]:.6g}" for name in columns)])
+    return path

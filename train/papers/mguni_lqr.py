@@ -52,7 +52,6 @@ fails (``tests/papers/test_mguni_lqr.py``).
 
 from __future__ import annotations
 
-import csv
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -62,7 +61,7 @@ import numpy as np
 
 from populace.train.papers.claims import Claim, holds_on_seeds
 from populace.train.papers.figures import save_figure
-from populace.train.papers.jobs import Curve, Job
+from populace.train.papers.jobs import Curve, Job, write_columns_csv
 from populace.train.papers.reproduction import Reproduction
 
 if TYPE_CHECKING:
@@ -388,14 +387,7 @@ def criteria_table(summary: LQRSummary) -> str:
 def save_lqr(curves: list[Curve], out_dir: Path) -> list[Path | None]:
     """``mguni-lqr.csv`` (every run's columns per window, learner and rules),
     ``mguni-lqr-criteria.md`` (both criteria, per-run errors) and ``mguni-lqr.png``."""
-    path = out_dir / "mguni-lqr.csv"
-    with path.open("w", newline="") as handle:
-        writer = csv.writer(handle)
-        writer.writerow(["label", "seed", "round", *COLUMNS])
-        for curve in curves:
-            for i, round_ in enumerate(curve.rounds):
-                writer.writerow([curve.job.label, curve.job.seed, int(round_),
-                                 *(f"{curve.columns[name][i]:.6g}" for name in COLUMNS)])
+    path = write_columns_csv(curves, out_dir / "mguni-lqr.csv", COLUMNS)
     summary = summarize(curves)
     criteria = out_dir / "mguni-lqr-criteria.md"
     criteria.write_text(criteria_table(summary), encoding="utf-8")

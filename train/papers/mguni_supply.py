@@ -148,7 +148,7 @@ from populace.envs.plane.supply_demand import SupplyDemandCore
 from populace.envs.policies import ActionFn
 from populace.train.papers.claims import Claim, holds_on_seeds
 from populace.train.papers.figures import save_figure
-from populace.train.papers.jobs import Curve, Job
+from populace.train.papers.jobs import Curve, Job, write_columns_csv
 from populace.train.papers.reproduction import Reproduction
 
 if TYPE_CHECKING:
@@ -533,14 +533,7 @@ def supply_claims(summary: SupplySummary, quick: bool) -> list[Claim]:
 def save_supply(curves: list[Curve], out_dir: Path) -> list[Path | None]:
     """``mguni-supply.csv`` (every run's columns per window), ``mguni-supply-paths.csv`` (the
     evaluation per step) and ``mguni-supply.png``."""
-    windows = out_dir / "mguni-supply.csv"
-    with windows.open("w", newline="") as handle:
-        writer = csv.writer(handle)
-        writer.writerow(["label", "seed", "episodes", *COLUMNS])
-        for curve in curves:
-            for i, episodes in enumerate(curve.rounds):
-                writer.writerow([curve.job.label, curve.job.seed, int(episodes),
-                                 *(f"{curve.columns[name][i]:.6g}" for name in COLUMNS)])
+    windows = write_columns_csv(curves, out_dir / "mguni-supply.csv", COLUMNS, "episodes")
     paths = out_dir / "mguni-supply-paths.csv"
     with paths.open("w", newline="") as handle:
         writer = csv.writer(handle)
