@@ -34,7 +34,7 @@ MAPPED = {"populace.envs": ROOT / "envs", "populace.agents": ROOT / "agents",
 TOP_IMPORT = re.compile(r"^(?:from\s+([\w.]+)\s+import\s+([\w, ]+)|import\s+([\w.]+))", re.M)
 
 # Tests of the slow tier, by module and name (a parametrized test: every case, or with
-# "name[fragment]" the cases whose id contains the fragment), for modules that others edit;
+# "name[fragment]" only the cases whose id contains the fragment, e.g. the full-size ones);
 # a test module may also mark its own tests with @pytest.mark.slow. Chosen by the durations
 # of a core-only run of the suite on the loaded 2-core machine (each 40 s to 2 min there).
 SLOW_TESTS: dict[str, tuple[str, ...]] = {
