@@ -1,14 +1,11 @@
 """Entry point of the game: ``from populace.envs import zspg_network_v0``; the game lives in
 :mod:`populace.envs.zero_sum.zspg_network`."""
 
+from populace.envs.zero_sum.metrics import KL_FLOOR, ZSPGMetrics
+from populace.envs.zero_sum.strategies import SIMPLEX_ATOL, Simplex, check_simplex
 from populace.envs.zero_sum.zspg_network import (
     FEEDBACK_MODES,
-    KL_FLOOR,
-    SIMPLEX_ATOL,
-    Simplex,
-    ZSPGMetrics,
     ZSPGNetworkCore,
-    check_simplex,
     env,
     focal_env,
     parallel_env,

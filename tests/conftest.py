@@ -42,7 +42,7 @@ import populace  # noqa: F401 - registers every game
 from populace.envs.anonymous.core import AnonymousGameCore
 from populace.envs.core import PopulationCore
 from populace.envs.registry import GAMES, register_game
-from populace.envs.zero_sum.zspg_network import Simplex
+from populace.envs.zero_sum.strategies import Simplex
 
 # Every game's first row is DEFAULTS: the game exactly as ``gymnasium.make(id)`` and
 # ``parallel_env()`` give it, so the suite checks first what a user gets first (every default

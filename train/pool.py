@@ -1,13 +1,12 @@
 """Many independent runs in worker processes, each with one torch thread.
 
 Torch's default of one thread per core is slow for the small networks Populace trains, and
-ruinous when the cores are shared: ``populace train contribution_v0 --learner ppo --agents 20
---rounds 300`` trained in 191 s and 207 s with torch's default here (2 threads) against 6.7 s
-and 8.3 s with one (CPU time of the whole command 48 s and 54 s against 5.6 s and 5.9 s;
-alternated, on the loaded 2-core machine). So every run keeps torch to
-:data:`TORCH_THREADS` threads, in worker processes (:func:`one_thread_each`) and in this one
-(:func:`torch_threads`, which ``populace`` wraps around every command and
-:func:`map_in_processes` around the runs it makes here).
+ruinous when the cores are shared: a PPO run of 20 agents for 300 rounds trained in 191 s and
+207 s with torch's default here (2 threads) against 6.7 s and 8.3 s with one (CPU time of the
+whole command 48 s and 54 s against 5.6 s and 5.9 s; alternated, on the loaded 2-core
+machine). So every run keeps torch to :data:`TORCH_THREADS` threads, in worker processes
+(:func:`one_thread_each`) and in this one (:func:`torch_threads`, which ``populace`` wraps
+around every command and :func:`map_in_processes` around the runs it makes here).
 """
 
 from __future__ import annotations

@@ -16,74 +16,32 @@
 
 from __future__ import annotations
 
-import copy
-from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any, cast
 
 import numpy as np
 from gymnasium import spaces
-from gymnasium.vector.utils import batch_space
-from numpy.lib.stride_tricks import as_strided
-from numpy.typing import NDArray
 
 from populace.envs import render
 from populace.envs.core import Group, PopulationCore, Step
 from populace.envs.faces import faces
-from populace.envs.metrics import WindowMetrics
 from populace.envs.params import keywords_from, settle
 from populace.envs.policies import PolicySpec
 from populace.envs.sizes import check_size
 from populace.envs.validation import check_choice
+from populace.envs.zero_sum.chain import ChainPayoffs
+from populace.envs.zero_sum.metrics import ZSPGMetrics
 from populace.envs.zero_sum.polymatrix import PolymatrixGame, build_game
 from populace.envs.zero_sum.solvers import as_temperatures, kl_divergence, nash_conv, qre
+from populace.envs.zero_sum.strategies import (
+    Simplex,
+    check_simplex,
+    normalized_strategies,
+)
 
 FEEDBACK_MODES = ("sampled", "expected")
 STRATEGY_MODES = ("normalize", "strict")  # what expected feedback does with a row off the simplex
-SIMPLEX_ATOL = 1e-6
-KL_FLOOR = 1e-12  # empirical frequencies are floored here before KL (see ZSPGMetrics)
-
-
-class Simplex(spaces.Box):
-    """``Box(0, 1, (m,))`` whose points are mixed strategies: ``sample`` draws uniformly from
-    the simplex (a flat Dirichlet) and ``contains`` also asks that the entries sum to 1
-    within 1e-6."""
-
-    def __init__(self, n: int, seed: int | np.random.Generator | None = None) -> None:
-        super().__init__(0.0, 1.0, shape=(n,), dtype=np.float64, seed=seed)
-
-    def sample(self, mask: None = None, probability: None = None) -> NDArray[np.float64]:
-        return self.np_random.dirichlet(np.ones(self.shape[0]))
-
-    def contains(self, x: object) -> bool:
-        return bool(super().contains(x)) and abs(float(np.sum(np.asarray(x))) - 1.0) <= SIMPLEX_ATOL
-
-    def __repr__(self) -> str:
-        return f"Simplex({self.shape[0]})"
-
-
-class Simplices(spaces.Box):
-    """``Box(0, 1, (n, m))`` whose rows are mixed strategies: what ``batch_space`` makes of a
-    :class:`Simplex` (so that a vector env's ``action_space.sample()`` is a valid action)."""
-
-    def __init__(self, n: int, m: int, seed: int | np.random.Generator | None = None) -> None:
-        super().__init__(0.0, 1.0, shape=(n, m), dtype=np.float64, seed=seed)
-
-    def sample(self, mask: None = None, probability: None = None) -> NDArray[np.float64]:
-        return self.np_random.dirichlet(np.ones(self.shape[1]), size=self.shape[0])
-
-    def contains(self, x: object) -> bool:
-        return bool(super().contains(x)) and bool(
-            np.all(np.abs(np.sum(np.asarray(x), axis=1) - 1.0) <= SIMPLEX_ATOL))
-
-    def __repr__(self) -> str:
-        return f"Simplices({self.shape[0]}, {self.shape[1]})"
-
-
-@batch_space.register(Simplex)
-def _batch_simplex(space: Simplex, n: int = 1) -> Simplices:
-    return Simplices(n, space.shape[0], seed=copy.deepcopy(space.np_random))
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -368,147 +326,12 @@ class ZSPGNetworkCore(PopulationCore):
         self.last_strategies = np.asarray(state["last_strategies"], dtype=np.float64).copy()
 
 
-class ChainPayoffs:
-    """Payoff vectors of LPS's chain against pure actions, ``(n, 2)``, from the neighbours'
-    signs: H pays +1 per neighbour it matches on the right (the successor's sign) and per
-    mismatch on the left, T the negative. The same numbers, bit for bit, as the edge arrays of
-    :func:`~populace.envs.zero_sum.polymatrix.chain_game` (sums of ±1, zeros positive as the
-    edge sums give them).
-
-    The signs (+1 for H, −1 for T) live in a buffer padded with the chain's dummies (0 plays T,
-    n + 1 plays H). Up to :attr:`SMALL` agents, two fixed strided views of it pair each agent's
-    neighbours as (right, left) and (left, right), so one subtraction gives both columns (right
-    − left for H, left − right for T); above it, where a two-wide inner loop is slower than
-    two contiguous ones, the columns are computed one at a time (T's as ``0 − H``). The views
-    alias the buffer, so a copy or pickle rebuilds them from ``n_agents``.
-    """
-
-    SMALL = 256  # measured: the strided pair wins below ~300 agents, the columns above
-
-    def __init__(self, n_agents: int) -> None:
-        self.n_agents = n_agents
-        padded = np.empty(n_agents + 2)
-        padded[0], padded[-1] = -1.0, 1.0
-        self._signs = padded[1:-1]
-        self._right, self._left = padded[2:], padded[:-2]
-        self._pairs: tuple[np.ndarray, np.ndarray] | None = None
-        if n_agents <= self.SMALL:
-            step = padded.strides[0]
-            right_left = as_strided(padded[2:], shape=(n_agents, 2), strides=(step, -2 * step),
-                                    writeable=False)
-            left_right = as_strided(padded, shape=(n_agents, 2), strides=(step, 2 * step),
-                                    writeable=False)
-            self._pairs = (right_left, left_right)
-
-    def __reduce__(self) -> tuple[type, tuple[int]]:
-        return ChainPayoffs, (self.n_agents,)
-
-    def __call__(self, played: np.ndarray) -> np.ndarray:
-        np.subtract(1.0, 2.0 * played, out=self._signs)  # H = 0 → +1, T = 1 → −1
-        if self._pairs is not None:
-            return cast(np.ndarray, np.subtract(*self._pairs, order="C"))
-        vectors = np.empty((self.n_agents, 2))
-        np.subtract(self._right, self._left, out=vectors[:, 0])
-        np.subtract(0.0, vectors[:, 0], out=vectors[:, 1])
-        return vectors
-
-
 def row_dots(x: np.ndarray, y: np.ndarray) -> np.ndarray:
     """⟨x_k, y_k⟩ for every row (a column loop: m is small, n large)."""
     out = x[:, 0] * y[:, 0]
     for i in range(1, x.shape[1]):
         out += x[:, i] * y[:, i]
     return cast(np.ndarray, out)
-
-
-def normalized_strategies(points: np.ndarray) -> np.ndarray:
-    """Rows of the box [0, 1]^m as mixed strategies: a row summing to 1 within 1e-6 is kept as
-    it is (bit for bit), any other is divided by its sum, and a row of zeros is uniform.
-
-    >>> normalized_strategies(np.array([[0.5, 0.5], [1.0, 1.0], [0.0, 0.0]])).tolist()
-    [[0.5, 0.5], [0.5, 0.5], [0.5, 0.5]]
-    """
-    sums = points.sum(axis=1)
-    off = np.abs(sums - 1.0) > SIMPLEX_ATOL
-    if not off.any():
-        return points
-    fixed = points.astype(np.float64, copy=True)
-    scaled = off & (sums > 0)
-    fixed[scaled] /= sums[scaled, None]
-    fixed[off & (sums <= 0)] = 1.0 / points.shape[1]
-    return fixed
-
-
-def check_simplex(group: str, strategies: np.ndarray) -> None:
-    """Raise a ValueError naming the first agent whose row does not sum to 1 within 1e-6
-    (entries are already checked finite and inside [0, 1])."""
-    off = np.abs(strategies @ np.ones(strategies.shape[1]) - 1.0) > SIMPLEX_ATOL
-    if off.any():
-        bad = int(np.flatnonzero(off)[0])
-        raise ValueError(
-            f"{group}_{bad} sent {strategies[bad].tolist()}, which sums to "
-            f"{float(strategies[bad].sum()):.9g}; a mixed strategy must sum to 1 within "
-            f"{SIMPLEX_ATOL:g}"
-        )
-
-
-class ZSPGMetrics(WindowMetrics):
-    """``kl_to_qre`` and ``nash_conv`` of the learners' policies, or of the window's play.
-
-    ``policies["agent"]``, when it is an ``(n, m)`` (or one shared ``(m,)``) array of mixed
-    strategies, is scored; otherwise the window's empirical strategies are: each agent's
-    action frequencies (sampled) or the mean of its submitted mixed strategies (expected).
-    Empirical strategies can put 0 on an action, which would make the KL infinite: they are
-    floored at 1e-12 and renormalized before the KL (NashConv uses them as they are).
-    """
-
-    columns = ("kl_to_qre", "nash_conv")
-
-    def __init__(self, core: ZSPGNetworkCore) -> None:
-        self.core = core
-        self.totals = np.zeros((core.n_agents, core.n_actions))
-        self.rounds = 0
-
-    def record(self, actions: dict[str, np.ndarray], step: Step) -> None:
-        played = np.asarray(actions[self.core.agent_group])
-        if played.ndim == 1:
-            np.add.at(self.totals.ravel(), played + self.core._rows, 1.0)
-        else:
-            self.totals += played
-        self.rounds += 1
-
-    def strategies(self, policies: Mapping[str, Any]) -> np.ndarray | None:
-        """The profile to score: the learners' policies if usable, else the window's play."""
-        policy = policies.get(self.core.agent_group)
-        shape = (self.core.n_agents, self.core.n_actions)
-        if isinstance(policy, np.ndarray) and policy.shape in (shape, shape[1:]):
-            return np.broadcast_to(np.asarray(policy, dtype=np.float64), shape)
-        if self.rounds == 0:
-            return None
-        return self.totals / self.rounds
-
-    def scores(self, policies: Mapping[str, Any]) -> dict[str, float | int]:
-        x = self.strategies(policies)
-        if x is None:
-            return {"kl_to_qre": float("nan"), "nash_conv": float("nan")}
-        floored = np.maximum(x, KL_FLOOR)
-        floored = floored / floored.sum(axis=1, keepdims=True)
-        return {"kl_to_qre": self.core.kl_to_qre(floored), "nash_conv": self.core.nash_conv(x)}
-
-    def clear(self) -> None:
-        self.totals = np.zeros_like(self.totals)
-        self.rounds = 0
-
-    def state_dict(self) -> dict[str, Any]:
-        return {"totals": self.totals.copy(), "rounds": self.rounds}
-
-    def load_state_dict(self, state: dict[str, Any]) -> None:
-        totals = np.asarray(state["totals"], dtype=np.float64)
-        if totals.shape != self.totals.shape:
-            raise ValueError(f"checkpoint totals have shape {totals.shape}, "
-                             f"expected {self.totals.shape}")
-        self.totals = totals.copy()
-        self.rounds = int(state["rounds"])
 
 
 raw_env, parallel_env, env, focal_env, vector_env = faces(ZSPGNetworkCore)

@@ -547,7 +547,8 @@ def test_ppo_trains_on_the_zspg_network_and_is_scored_by_its_metrics(game):
     sampled feedback (the n = 3 chain and AMPs): trained by the same loop, its history has the
     game's own columns, finite, computed from its policy; the same seed gives the same run."""
     from populace.agents import make_learner
-    from populace.envs.zero_sum.zspg_network import KL_FLOOR, ZSPGNetworkCore
+    from populace.envs.zero_sum.metrics import KL_FLOOR
+    from populace.envs.zero_sum.zspg_network import ZSPGNetworkCore
     from populace.train import train
 
     def run():

@@ -14,8 +14,8 @@ import numpy as np
 import pytest
 
 from populace.envs import zspg_network_v0
+from populace.envs.zero_sum.chain import ChainPayoffs
 from populace.envs.zero_sum.polymatrix import chain_game
-from populace.envs.zero_sum.zspg_network import ChainPayoffs
 
 SIZES = [1, 2, 7, ChainPayoffs.SMALL, ChainPayoffs.SMALL + 1, 1000]
 
