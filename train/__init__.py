@@ -2,10 +2,11 @@
 
 from populace.envs.faces import unwrap_core
 from populace.train.callbacks import Callback, CSVLogger, EarlyStopping, FunctionCallback
-from populace.train.checkpoint import RunFolder, load_checkpoint, save_checkpoint
+from populace.train.checkpoint import load_checkpoint, save_checkpoint
 from populace.train.loop import train
 from populace.train.progress import ProgressBar
 from populace.train.results import History, MetricsRow, RunContext, Timings, TrainResult
+from populace.train.run_folder import RunFolder
 
 __all__ = [
     "CSVLogger",

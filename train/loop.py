@@ -47,18 +47,12 @@ from populace.train.callbacks import (
     call_hook,
     write_metrics_csv,
 )
-from populace.train.checkpoint import (
-    STATE_FILE,
-    CorruptCheckpoint,
-    RunFolder,
-    logger,
-    open_run_folder,
-    run_config,
-)
+from populace.train.checkpoint import STATE_FILE, CorruptCheckpoint
 from populace.train.checks import check_arguments, check_window_fits
 from populace.train.controllers import controllers_for
 from populace.train.progress import ProgressBar
 from populace.train.results import History, RunContext, TrainResult
+from populace.train.run_folder import RunFolder, logger, open_run_folder, run_config
 from populace.train.runner import Runner
 
 RESUME_KEYS = ("env", "learners", "fixed_groups", "seed", "unit", "window")  # must match

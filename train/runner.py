@@ -17,10 +17,10 @@ import numpy as np
 from populace.envs.core import PopulationCore
 from populace.envs.policies import OtherGroups
 from populace.train.callbacks import call_hook
-from populace.train.checkpoint import RunFolder
 from populace.train.controllers import Controller, learned_policies, played_policies
 from populace.train.progress import ProgressBar
 from populace.train.results import History, MetricsRow, Timings, TrainResult
+from populace.train.run_folder import RunFolder
 
 
 class Runner:

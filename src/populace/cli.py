@@ -340,7 +340,8 @@ def _default_run_dir(settings: dict[str, Any]) -> Path:
 
 def _resumed_settings(out: Path, given: dict[str, Any]) -> dict[str, Any]:
     """The settings the run in ``out`` was started with, updated by what ``given`` may change."""
-    from populace.train.checkpoint import CONFIG_FILE, read_json_object
+    from populace.train.checkpoint import read_json_object
+    from populace.train.run_folder import CONFIG_FILE
 
     config_path = out / CONFIG_FILE
     if not config_path.is_file():
@@ -415,7 +416,7 @@ def game_keywords(agents: int | None, env: dict[str, Any]) -> dict[str, Any]:
 
 
 def _interrupted(out: Path, rounds: int) -> str:
-    from populace.train.checkpoint import RunFolder
+    from populace.train.run_folder import RunFolder
 
     latest = RunFolder(out).latest()
     saved = f"saved at round {latest[0]:,} of {rounds:,}" if latest else "nothing saved yet"
