@@ -164,18 +164,31 @@ LEARNER_KWARGS = {"state_size": 3, "actor": "mlp", "critic": "mlp", "hidden": (3
                   "advantage": "gae", "gae_lambda": 0.95,
                   "actor_rate": 0.01, "critic_rate": 0.01}
 COLUMNS = ("exploitability", "mean_reward", "movement_cost", "demand_distance")
-QUICK = {"agents": 100, "episodes": 800, "window": 100, "runs": 1}
-FULL = {"agents": N_AGENTS, "episodes": 1200, "window": 50, "runs": 5}
+# MJM Exp. 2's start positions (the means of N(x, 0.1²)), 6 runs each; the first is the game's
+STARTS = ((-0.2, 0.0), (-0.2, 0.3), (-0.39, 0.16), (-0.6, 0.0), (-0.6, 0.3))
+
+
+@dataclass(frozen=True)
+class Plan:
+    """One form of the reproduction: ``runs`` seeds per start and η."""
+
+    agents: int
+    episodes: int
+    window: int
+    runs: int
+    starts: tuple[tuple[float, float], ...]
+
+
+QUICK = Plan(agents=100, episodes=800, window=100, runs=1, starts=STARTS[:1])
+FULL = Plan(agents=N_AGENTS, episodes=1200, window=50, runs=6, starts=STARTS)
 EVAL_EPISODES = 8
 EVAL_SEED = 54321  # the evaluation episodes' first seed (added to the job's)
 TAIL = 0.25  # final values: averages over this last fraction of the windows
 POLICIES = ("learned", "trace", "still")
 # Bounds, (quick, full).
 INTERCEPT_RADIUS = 0.15
-LAG = {True: 2, False: 2}
 TRACE_FROM = 5
 TRACE_DISTANCE = {True: 0.25, False: 0.15}
-RESPONSE = 0.1  # η = 2's mean distance before TRACE_FROM exceeds η = 0's by this (grid: 0.21)
 EXPLOITABILITY_SHARE = {True: 0.75, False: 0.5}
 
 
@@ -193,14 +206,17 @@ def label(eta: float) -> str:
 
 
 def supply_jobs(quick: bool, seed: int) -> list[Job]:
-    """``ac_fp`` on ``supply_demand_v0`` for each η of :data:`ETAS`, ``runs`` seeds each
-    (run r of η number k has seed ``seed·1000 + 2r + k``)."""
+    """``ac_fp`` on ``supply_demand_v0`` for each start of the plan, ``runs`` seeds each, each
+    with both η of :data:`ETAS` (run r of η number k from start number s has seed
+    ``seed·1000 + 100·s + 2r + k``)."""
     plan = QUICK if quick else FULL
-    game_kwargs = {"n_agents": plan["agents"], "demand_scale": DEMAND_SCALE}
-    return [Job(label(eta), GAME, {**game_kwargs, "eta": eta}, LEARNER,
-                dict(LEARNER_KWARGS), rounds=plan["episodes"], window=plan["window"],
-                seed=seed * 1000 + len(ETAS) * run + k, columns=COLUMNS, runner=train_and_play)
-            for run in range(plan["runs"]) for k, eta in enumerate(ETAS)]
+    game_kwargs = {"n_agents": plan.agents, "demand_scale": DEMAND_SCALE}
+    return [Job(label(eta), GAME, {**game_kwargs, "eta": eta, "start_mean": start}, LEARNER,
+                dict(LEARNER_KWARGS), rounds=plan.episodes, window=plan.window,
+                seed=seed * 1000 + 100 * s + len(ETAS) * run + k, columns=COLUMNS,
+                runner=train_and_play)
+            for s, start in enumerate(plan.starts) for run in range(plan.runs)
+            for k, eta in enumerate(ETAS)]
 
 
 def train_and_play(job: Job) -> Curve:
@@ -325,10 +341,11 @@ class EtaResult:
 
 @dataclass(frozen=True)
 class SupplySummary:
-    """What the claims see: one :class:`EtaResult` per η (seed-averaged) and per run
-    (``runs``, run r of every η together), the nominal demand path, the windows' curves for
-    the figure, and each fixed policy's :class:`EtaResult` per η (``rules``: the same
-    episodes, its own exploitability in both the learned and the untrained place)."""
+    """What the claims see: one :class:`EtaResult` per η (seed-averaged over the first
+    start's runs) and per run (``runs``, run r of both η from one start), the nominal demand
+    path, the windows' curves for the figure, and each fixed policy's :class:`EtaResult` per
+    η (``rules``: the same episodes, its own exploitability in both the learned and the
+    untrained place)."""
 
     results: dict[float, EtaResult]
     nominal_path: np.ndarray  # (T, 2)
@@ -336,16 +353,18 @@ class SupplySummary:
     curves: dict[float, dict[str, np.ndarray]]  # η → column → seed-averaged curve
     n_agents: int
     runs: tuple[dict[float, EtaResult], ...] = ()
+    run_starts: tuple[tuple[float, float], ...] = ()  # the start of each run
     rules: dict[str, dict[float, EtaResult]] | None = None
 
     def per_run(self) -> tuple[SupplySummary, ...]:
         """One summary per run (the seed-averaged one when there are no runs)."""
-        return tuple(replace(self, results=run, runs=()) for run in self.runs) or (self,)
+        return tuple(replace(self, results=run, runs=(), run_starts=())
+                     for run in self.runs) or (self,)
 
     def playing(self, policy: str) -> SupplySummary:
         """The summary with the fixed ``policy`` (``"trace"`` or ``"still"``) in the
         learner's place, on every run."""
-        return replace(self, results=(self.rules or {})[policy], runs=())
+        return replace(self, results=(self.rules or {})[policy], runs=(), run_starts=())
 
     @property
     def costly(self) -> EtaResult:
@@ -399,46 +418,73 @@ def eta_result(runs: list[Curve]) -> EtaResult:
         if all("exploitability_trace" in c.columns for c in runs) else float("nan"))
 
 
+def start_of(curve: Curve) -> tuple[float, float]:
+    x, y = curve.job.game_kwargs.get("start_mean", STARTS[0])
+    return float(x), float(y)
+
+
 def summarize(curves: list[Curve]) -> SupplySummary:
-    """Group the runs by η and reduce each to an :class:`EtaResult`."""
-    grouped: dict[float, list[Curve]] = {}
+    """Group the runs by start and η; the seed averages are the first start's (MJM's first),
+    the runs every start's run r of both η (``run_starts`` says whose)."""
+    grouped: dict[tuple[float, float], dict[float, list[Curve]]] = {}
     for curve in curves:
-        grouped.setdefault(float(curve.job.game_kwargs["eta"]), []).append(curve)
-    results = {eta: eta_result(runs) for eta, runs in grouped.items()}
-    count = min(len(runs) for runs in grouped.values())
+        by_eta = grouped.setdefault(start_of(curve), {})
+        by_eta.setdefault(float(curve.job.game_kwargs["eta"]), []).append(curve)
+    first = next(iter(grouped.values()))
+    results = {eta: eta_result(runs) for eta, runs in first.items()}
+    per_run: list[dict[float, EtaResult]] = []
+    run_starts: list[tuple[float, float]] = []
+    for start, by_eta in grouped.items():
+        ordered = {eta: sorted(runs, key=lambda c: c.job.seed) for eta, runs in by_eta.items()}
+        for r in range(min(len(runs) for runs in ordered.values())):
+            per_run.append({eta: eta_result([runs[r]]) for eta, runs in ordered.items()})
+            run_starts.append(start)
     rules = None
     if all("exploitability_trace" in c.columns for c in curves):
         rules = {policy: {eta: rule_result(results[eta], runs, policy)
-                          for eta, runs in grouped.items()} for policy in POLICIES[1:]}
+                          for eta, runs in first.items()} for policy in POLICIES[1:]}
     return SupplySummary(
-        results=results,
-        runs=tuple({eta: eta_result([sorted(runs, key=lambda c: c.job.seed)[r]])
-                    for eta, runs in grouped.items()} for r in range(count)),
-        rules=rules,
+        results=results, runs=tuple(per_run), run_starts=tuple(run_starts), rules=rules,
         nominal_path=nominal_path(SupplyDemandCore(n_agents=1)),
         episodes=curves[0].rounds,
         curves={eta: {name: np.mean([c.columns[name] for c in runs], axis=0)
-                      for name in COLUMNS} for eta, runs in grouped.items()},
+                      for name in COLUMNS} for eta, runs in first.items()},
         n_agents=int(curves[0].job.game_kwargs["n_agents"]))
 
 
+def lag_bound(summary: SupplySummary) -> int:
+    """How many steps after η = 0 the η = 2 population must meet the path: the grid
+    equilibrium's lag from this start less one, at least one (2 from MJM's first start)."""
+    grid = intercept(summary.costly.reference_gaps), intercept(summary.free.reference_gaps)
+    return max(1, (grid[0] or 0) - (grid[1] or 0) - 1)
+
+
+def response_bound(summary: SupplySummary) -> float:
+    """How much farther from the path η = 2 must stay than η = 0 over the first
+    :data:`TRACE_FROM` steps: half the grid equilibrium's difference from this start."""
+    def early(gaps: np.ndarray) -> float:
+        return float(np.mean(gaps[:TRACE_FROM]))
+
+    return 0.5 * (early(summary.costly.reference_gaps) - early(summary.free.reference_gaps))
+
+
 def intercepts_later(summary: SupplySummary, quick: bool) -> bool:
-    """Both η intercept the path, η > 0 at least :data:`LAG` steps later, and its return
+    """Both η intercept the path, η > 0 at least :func:`lag_bound` steps later, and its return
     beats tracing and standing still."""
     costly, free = summary.costly, summary.free
     late, early = costly.intercept, free.intercept
     returns = costly.returns
-    return bool(late is not None and early is not None and late >= early + LAG[quick]
+    return bool(late is not None and early is not None and late >= early + lag_bound(summary)
                 and returns["learned"] > max(returns["trace"], returns["still"]))
 
 
 def traces(summary: SupplySummary, quick: bool) -> bool:
     """η = 0 traces the path from :data:`TRACE_FROM` on, and η = 2 does not from the start
-    (its early distance exceeds η = 0's by :data:`RESPONSE`): a fixed rule, which plays the
-    same for both η, cannot pass."""
+    (its early distance exceeds η = 0's by :func:`response_bound`): a fixed rule, which plays
+    the same for both η, cannot pass."""
     free, costly = summary.free, summary.costly
     return bool(free.trace_distance <= TRACE_DISTANCE[quick]
-                and costly.early_distance - free.early_distance >= RESPONSE)
+                and costly.early_distance - free.early_distance >= response_bound(summary))
 
 
 def learns_best_responses(summary: SupplySummary, quick: bool) -> bool:
@@ -457,8 +503,17 @@ def rule_text(summary: SupplySummary, text: Callable[[SupplySummary], str]) -> s
 
 
 def per_run_text(summary: SupplySummary, text: Callable[[SupplySummary], str]) -> str:
+    """``text`` of every run, grouped by start when there are several."""
     runs = summary.per_run()
-    return "" if len(runs) < 2 else "; per run: " + ", ".join(text(run) for run in runs)
+    if len(runs) < 2:
+        return ""
+    by_start: dict[tuple[float, float], list[str]] = {}
+    for start, run in zip(summary.run_starts, runs, strict=True):
+        by_start.setdefault(start, []).append(text(run))
+    if len(by_start) == 1:
+        return "; per run: " + ", ".join(*by_start.values())
+    return "; per run, by start: " + "; ".join(
+        f"({x:g}, {y:g}): " + ", ".join(texts) for (x, y), texts in by_start.items())
 
 
 def supply_claims(summary: SupplySummary, quick: bool) -> list[Claim]:
@@ -487,8 +542,9 @@ def supply_claims(summary: SupplySummary, quick: bool) -> list[Claim]:
     return [
         Claim(
             f"η = {costly.eta:g}: the mean position first comes within {INTERCEPT_RADIUS} of "
-            f"the demand ≥ {LAG[quick]} steps later than with η = 0, and the return beats "
-            "tracing the path and standing still",
+            f"the demand ≥ {lag_bound(summary)} steps later than with η = 0 (the grid "
+            "equilibrium's lag less one, at least one, from each run's start), and the return "
+            "beats tracing the path and standing still",
             "η > 0: agents move across and meet the path later; tracing it is too costly",
             f"step {costly.intercept} vs {free.intercept} (grid equilibrium {grid_late} vs "
             f"{grid_early}); return learned / trace / still {returns}"
@@ -501,7 +557,8 @@ def supply_claims(summary: SupplySummary, quick: bool) -> list[Claim]:
         Claim(
             f"η = 0: mean distance of the mean position to the demand from step {TRACE_FROM} "
             f"on ≤ {TRACE_DISTANCE[quick]}, while η = 2 stays off the path at first (mean "
-            f"distance over steps 0–{TRACE_FROM - 1} ≥ {RESPONSE} more than η = 0's)",
+            f"distance over steps 0–{TRACE_FROM - 1} ≥ {response_bound(summary):.2f} more than "
+            "η = 0's: half the grid equilibrium's difference from each run's start)",
             "η = 0: agents trace the path",
             f"{free.trace_distance:.3f} (grid equilibrium "
             f"{np.mean(free.reference_gaps[TRACE_FROM:]):.3f}); early distances η = 2 / 0: "
