@@ -136,6 +136,9 @@ def test_floor_and_face_rows() -> None:
     assert_positive(row)
     face = measure_face("warehouse_v0", 100, TINY)
     assert face.n_agents == 101 and face.meets_target is not None  # the dispatcher counts
+    # the target is judged on the face's own work, timed around a core that does not step
+    assert face.overhead_us == pytest.approx(face.face_s / 101 * 1e6)
+    assert face.face_s > 0
 
 
 def test_share_row_equals_share_table_bit_for_bit() -> None:
