@@ -98,10 +98,16 @@ def share_table(counts: ArrayLike, mechanism: str, cost: Cost | None = None) -> 
     Equal to :func:`acp_cost_shares` / :func:`serial_cost_shares` at every demand someone
     played; other entries are just the formula evaluated there. O(A) per histogram: the serial
     share is a sum over unit intervals (a−1, a] of the cost increment there, split among the
-    agents demanding at least a.
+    agents demanding at least a. Under the default cost C(s) = s²/N the serial shares are
+    instead the pairwise sums of :class:`ShareRow`, each rounded once.
     """
     c = np.asarray(counts, dtype=np.float64)
     a = np.arange(c.shape[-1], dtype=np.float64)
+    if mechanism == "serial" and cost is None:
+        n = c.sum(axis=-1, keepdims=True)
+        shares: np.ndarray = np.divide(c @ serial_pairwise(c.shape[-1]).T, n,
+                                       out=np.zeros(c.shape), where=n > 0)
+        return shares
     cost = cost or quadratic_cost(c.sum(axis=-1, keepdims=True))
     if mechanism == "acp":
         s = c @ a
@@ -117,44 +123,37 @@ def share_table(counts: ArrayLike, mechanism: str, cost: Cost | None = None) -> 
     return np.concatenate([np.zeros(c.shape[:-1] + (1,)), np.cumsum(steps, axis=-1)], axis=-1)
 
 
+def serial_pairwise(n_actions: int) -> np.ndarray:
+    """Φ(a, b) = a² − max(a − b, 0)² for demands a, b < ``n_actions``, integers as float64:
+    under C(s) = s²/N the serial share of demand a is Σ_b counts[b]·Φ(a, b)/N."""
+    a = np.arange(n_actions, dtype=np.float64)
+    pairwise: np.ndarray = a[:, None] ** 2 - np.maximum(a[:, None] - a[None, :], 0.0) ** 2
+    return pairwise
+
+
 class ShareRow:
     """:func:`share_table` for one integer histogram under the default cost C(s) = s²/N, the
     same numbers bit for bit in a few array calls — the reward table of a
     :class:`CongestionCore` step.
 
-    The integer parts are computed exactly and at once: with ``levels[k, j] = min(j, k)`` and
-    ``reached[k, j] = [j ≥ k]``, ``s^k = Σ_j counts[j]·min(j, k)`` (the total demand when
-    everyone is capped at k, which :func:`share_table` builds as ``below + k·at_least``) and
-    ``at_least[k]`` come from one integer matrix-vector product. The rounded steps then
-    follow :func:`share_table` operation for operation: ``C(s) = s·s/N``, the differences,
-    the division by ``at_least`` and the running sum. Where ``at_least[k] = 0`` the
-    difference is exactly 0 (``s^k = s^{k−1}``), so dividing by 1 there gives the 0 that
-    :func:`share_table` writes.
-
-    The serial row runs in buffers made once, through views made once: the product is taken
-    in float64 (its terms and sums are integers far below 2**53, so exact in any order, as
-    the integer product was), and every later step writes in place, so a step at small N is
-    a handful of ufunc calls and no slicing.
+    With C(s) = s²/N both mechanisms are sums of pairwise terms (:func:`payoff_matrix`): the
+    serial share of demand a is Σ_b counts[b]·Φ(a, b)/N with Φ(a, b) = a² − max(a − b, 0)².
+    The sum is an integer (one integer matrix-vector product; it stays far below 2**53, so
+    its conversion to float64 is exact), and the division rounds once: each share is the
+    exact one correctly rounded (Moulin & Shenker's cumulative form,
+    :func:`serial_cost_shares`, rounds at every step and agrees with it to a few units in the
+    last place). ACP's share is a·C(s)/s.
     """
 
     def __init__(self, n_actions: int, mechanism: str, n_agents: int) -> None:
         self.mechanism = check_choice("mechanism", mechanism, MECHANISMS)
         self.n = float(n_agents)  # what counts.sum() is, as share_table's float
         self.a = np.arange(n_actions, dtype=np.float64)
-        j = np.arange(n_actions)
-        levels = np.minimum(j[None, :], j[:, None])
-        reached = (j[None, :] >= j[:, None]).astype(np.int64)
-        self.stacked = np.concatenate([levels, reached[1:]]).astype(np.float64)  # (2A − 1, A)
-        self._exact = np.empty(2 * n_actions - 1)
-        self._s, self._at_least = self._exact[:n_actions], self._exact[n_actions:]
-        self._cost = np.empty(n_actions)
-        self._cost_hi, self._cost_lo = self._cost[1:], self._cost[:-1]
-        self._steps = np.empty(n_actions - 1)
-        self.out = np.zeros(n_actions)
-        self._out_tail = self.out[1:]
+        self.pairwise = serial_pairwise(n_actions).astype(np.int64)
+        self._totals = np.empty(n_actions, dtype=np.int64)
 
     def __reduce__(self) -> tuple[type, tuple[int, str, int]]:
-        return ShareRow, (len(self.a), self.mechanism, int(self.n))  # views alias the buffers
+        return ShareRow, (len(self.a), self.mechanism, int(self.n))
 
     def __call__(self, counts: np.ndarray) -> np.ndarray:
         """The share of each demand value 0..A−1 (a new array) for 1-D integer ``counts``
@@ -163,15 +162,8 @@ class ShareRow:
         if self.mechanism == "acp":
             s = float(counts @ a)
             return a * ((s * s / n) / s) if s > 0 else np.zeros_like(a)
-        np.matmul(self.stacked, counts.astype(np.float64), out=self._exact)
-        cost, at_least, steps = self._cost, self._at_least, self._steps
-        np.multiply(self._s, self._s, out=cost)
-        np.divide(cost, n, out=cost)
-        np.subtract(self._cost_hi, self._cost_lo, out=steps)
-        np.maximum(at_least, 1.0, out=at_least)
-        np.divide(steps, at_least, out=steps)
-        np.add.accumulate(steps, out=self._out_tail)
-        return self.out.copy()
+        np.matmul(self.pairwise, counts, out=self._totals)
+        return np.divide(self._totals, n)
 
 
 # --------------------------------------------------------------------- expected payoffs

@@ -15,7 +15,9 @@ import populace  # noqa: F401 - registers the games
 from populace.envs import congestion_v0
 from populace.envs.anonymous import congestion
 from populace.envs.anonymous.congestion import (
+    N_ACTIONS,
     CongestionCore,
+    ShareRow,
     acp_cost_shares,
     payoff_matrix,
     serial_cost_shares,
@@ -91,6 +93,21 @@ def test_quadratic_cost_shares_are_pairwise_sums(demands, mechanism):
     np.testing.assert_allclose(
         shares(demands, mechanism), pairwise_reference(demands, mechanism), atol=1e-9
     )
+
+
+@settings(max_examples=100, deadline=None)
+@given(integer_demands)
+def test_serial_shares_of_the_default_cost_are_correctly_rounded(demands):
+    """The table a step uses is the exact rational Σ_b counts[b]·Φ(a, b)/N rounded once."""
+    from fractions import Fraction
+
+    counts = np.bincount(np.array(demands, dtype=np.int64), minlength=N_ACTIONS)
+    n = len(demands)
+    exact = [float(Fraction(sum(int(c) * (a * a - max(a - b, 0) ** 2)
+                                for b, c in enumerate(counts)), n)) for a in range(N_ACTIONS)]
+    row = ShareRow(N_ACTIONS, "serial", n)(counts)
+    assert row.tolist() == exact
+    assert share_table(counts, "serial").tolist() == exact
 
 
 @settings(max_examples=200, deadline=None)

@@ -16,7 +16,8 @@ What each floor computes (``n`` agents, default game):
   gather of the partners' actions (as bytes) and one of the payoff cells.
 * ``congestion_v0`` (serial cost sharing): ``bincount`` of the demands, one 20×20
   matrix-vector product with Φ(q, p) = q² − max(q − p, 0)² (the serial share is
-  Σ_j Φ(q_i, q_j)/N under C(s) = s²/N), the value table minus it, a gather.
+  Σ_j Φ(q_i, q_j)/N under C(s) = s²/N), one division by N, the value table minus it, a
+  gather: the core's numbers bit for bit.
 * ``zspg_network_v0`` (default chain, sampled): two shifted comparisons give each agent's
   payoff of H (its neighbours' actions, dummies padded), T pays the negative; the
   general edge-array kernel is :func:`populace.bench.zspg.edge_kernel`.
@@ -128,16 +129,16 @@ def matching_floor(core: AnonymousGameCore, played: np.ndarray) -> Kernel:
 
 
 def congestion_floor(core: CongestionCore, played: np.ndarray) -> Kernel:
-    """Values minus the shares Σ_b counts[b]·Φ(a, b)/N, by one matrix-vector product."""
+    """Values minus the shares Σ_b counts[b]·Φ(a, b)/N: one matrix-vector product of
+    integers, one division."""
     a = np.arange(core.n_actions, dtype=np.float64)
     q, p = a[:, None], a[None, :]
     phi = q * p if core.mechanism == "acp" else q * q - np.maximum(q - p, 0.0) ** 2
-    phi /= core.n_agents
-    values, m = core.values, core.n_actions
+    values, m, n = core.values, core.n_actions, float(core.n_agents)
 
     def run() -> Outputs:
         counts = np.bincount(played, minlength=m)
-        return {"rewards": (values - phi @ counts).take(played)}
+        return {"rewards": (values - (phi @ counts) / n).take(played)}
 
     return run
 
@@ -302,10 +303,9 @@ def floor_case(game: str, n_agents: int, *, seed: int = 0) -> FloorCase:
                    "congestion_v0": congestion_floor}[game]
         what = {"contribution_v0": "bincount, 20×20 matvec, gather",
                 "matrix_v0": "shuffle, partner index, two gathers",
-                "congestion_v0": "bincount, 20×20 matvec, gather"}[game]
-        rtol = 1e-12 if game == "congestion_v0" else 0.0
+                "congestion_v0": "bincount, 20×20 matvec, divide, gather"}[game]
         return FloorCase(game, core, {"agent": played}, lambda: builder(core, played), what,
-                         rtol, rewards_of("agent"))
+                         0.0, rewards_of("agent"))
     if game == "zspg_network_v0":
         played = rng.integers(2, size=n)
         return FloorCase(game, core, {"agent": played}, lambda: chain_floor(core, played),
