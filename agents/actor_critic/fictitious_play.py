@@ -123,7 +123,7 @@ from gymnasium import spaces
 from numpy.typing import ArrayLike
 from torch import nn
 
-from populace.agents.actor_critic.actors import Actor
+from populace.agents.actor_critic.actors import Actor, GaussianActor
 from populace.agents.actor_critic.advantage import generalized_advantages
 from populace.agents.actor_critic.config import (
     ACTORS,
@@ -537,6 +537,20 @@ class ActorCriticFictitiousPlay(Learner):
             self.belief = obs[:, self.state_size:].copy()
         try:
             return self.actor.mean(self._inputs(obs), self.center)
+        finally:
+            self.belief = belief
+
+    def mean_tensor(self, observations: ArrayLike) -> th.Tensor:
+        """:meth:`mean_action` as a tensor with its gradient, to fit a Gaussian actor to given
+        moves by supervised learning (a mixture's mean is no single network output)."""
+        if not isinstance(self.actor, GaussianActor):
+            raise TypeError(f"mean_tensor needs a Gaussian actor, not {type(self.actor).__name__}")
+        obs = self._observations("observations", observations, any_rows=self.field_size == 0)
+        belief = self.belief
+        if belief is None or self.field_size == 0:
+            self.belief = obs[:, self.state_size:].copy()
+        try:
+            return self.actor._mean_tensor(self._inputs(obs), self.center)
         finally:
             self.belief = belief
 
