@@ -28,7 +28,7 @@ from __future__ import annotations
 import argparse
 import dataclasses
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -45,6 +45,9 @@ from populace.train.papers.mguni_supply import (
 )
 from populace.train.results import MetricsRow
 
+if TYPE_CHECKING:
+    from populace.agents.actor_critic.fictitious_play import ActorCriticFictitiousPlay
+
 CELLS = (31, 61, 121)  # nodes a side; 31 is the game's own grid
 FROZEN_RATE = 1e-12  # the actor's step size while only the critic learns
 
@@ -55,8 +58,8 @@ def grid_exploitability(core: FiniteHorizonSupply, policy: ActionFn, cells: int)
     return game.policy_exploitability(game.choice_of(policy))
 
 
-def fit_to_equilibrium(learner: Any, core: FiniteHorizonSupply, *, steps: int = 4000,
-                       rate: float = 3e-3) -> float:
+def fit_to_equilibrium(learner: ActorCriticFictitiousPlay, core: FiniteHorizonSupply, *,
+                       steps: int = 4000, rate: float = 3e-3) -> float:
     """Fit ``learner``'s actor mean to the grid equilibrium's mean move (the average over the
     best responses fictitious play mixed) at every node and step, weighted by the
     equilibrium's mass there plus a floor; return the final weighted squared error."""
@@ -84,7 +87,8 @@ class SecondHalfMixture(Callback):
     """At every window end in the second half of ``episodes``, the flow and movement cost of
     ``learner.mean_action`` on the game's grid; :meth:`exploitability` scores their mixture."""
 
-    def __init__(self, core: FiniteHorizonSupply, learner: Any, episodes: int) -> None:
+    def __init__(self, core: FiniteHorizonSupply, learner: ActorCriticFictitiousPlay,
+                 episodes: int) -> None:
         self.game = core.reference_equilibrium().game
         self.learner, self.start = learner, episodes // 2
         self.flows: list[np.ndarray] = []
