@@ -90,6 +90,7 @@ class PopulationCore(ABC):
     population_keyword = "n_agents"  # the keyword ``make_vec``'s ``num_envs`` sets ...
     population_group = "agent"  # ... the size of this group, the faces' default group
     default_focal_group: str | None = None  # the focal view's default group, if not the above
+    _observation_dtype: np.dtype | None = None  # set by use_observation_dtype
     params: dict[str, Any]
 
     def __new__(cls, *args: object, **kwargs: object) -> PopulationCore:
@@ -147,13 +148,18 @@ class PopulationCore(ABC):
     def step(self, actions: Arrays) -> Step:
         """Advance every agent one round. ``actions`` maps group name to a member-indexed array."""
         self.require_running()
-        return self.step_checked(self.check_actions(actions))
+        return self._advance(self.check_actions(actions))
 
     def step_checked(self, actions: Arrays) -> Step:
         """:meth:`step` for actions that :meth:`check_actions` has already returned."""
         self.require_running()
+        return self._advance(actions)
+
+    def _advance(self, actions: Arrays) -> Step:
+        """One round of checked actions in a running episode, and its bookkeeping."""
         result = self._step(actions)
-        result.observations = self._cast_observations(result.observations)
+        if self._observation_dtype is not None:
+            result.observations = self._cast_observations(result.observations)
         self.cycle += 1
         # an episode that ended by termination at the horizon is not also truncated there
         horizon = self.cycle >= self.max_cycles and not result.terminated
@@ -179,7 +185,7 @@ class PopulationCore(ABC):
         self._observation_dtype = wanted
 
     def _cast_observations(self, observations: Arrays) -> Arrays:
-        wanted = getattr(self, "_observation_dtype", None)
+        wanted = self._observation_dtype
         if wanted is None:
             return observations
         return {name: o.astype(wanted, copy=False) if o.dtype.kind == "f" else o

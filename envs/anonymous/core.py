@@ -218,7 +218,7 @@ class AnonymousGameCore(PopulationCore):
             if counts is not None and len(counts) == self.n_actions:
                 self._counted = (played, counts)
                 try:
-                    return self.step_checked(actions)
+                    return self._advance(actions)  # running: needs_reset was just read
                 finally:
                     self._counted = None
         return super().step(actions)
