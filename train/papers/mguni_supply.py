@@ -114,23 +114,28 @@ is no less exploitable than "untrained". The full run follows MJM's design: 6 ru
 of their 5 starts (:data:`STARTS`), for each η (60 runs of about a CPU-minute); each claim
 holds only if it holds on every run, and the table's averages are the first start's.
 
-**The gap to the equilibrium, measured.** The learned mean policy's exploitability ends near
-1.0 (η = 2) and 0.46 (η = 0) in the full run against < 0.001 at the grid equilibrium; the
-claim only asks for half the untrained learner's. What limits it:
+**The gap to the equilibrium, measured** (:mod:`~populace.train.papers.supply_diagnosis`,
+one full-size run per η, seed 1, ``docs/results/mguni-supply-diagnosis.md``). The learned mean
+policy's exploitability ends near 1.0 (η = 2) and 0.4 (η = 0) against < 0.001 at the grid
+equilibrium, above tracing's 0.536 / 0.149. One component at a time:
 
-* *Not determinism.* The learned mean policy is a pure policy, the equilibrium a mixture,
-  but the equilibrium's modal pure policy (:func:`modal_policy_exploitability`: at every node
-  and step the move most of fictitious play's best responses take) has exploitability 0.090
-  (η = 2) and 0.147 (η = 0), a tenth of the learner's.
-* *The policy does not settle.* Over the last half of the one-seed full run the windows'
-  exploitability ranges 0.86–1.81 (η = 2) and 0.28–0.80 (η = 0), with a median change of
-  0.16 / 0.20 from one 50-episode window to the next (``docs/results/mguni-supply.csv``): the
-  policy keeps moving at the constant step sizes (0.01, one actor step per episode): the
-  level is a fluctuation, not a settled point.
-* *Not the exploration or the actor's step size.* Quick form, η = 0, seed 1 (last two
-  100-episode windows): as run 0.465 / 0.574; actor rate 0.003: 0.641 / 0.375; s = 0.05:
-  2.25 / 1.37; s = 0.3: 0.667 / 0.984. The critic's error and the grid reading's rounding of
-  small moves are not yet separated.
+* *Not the network.* The same MLP fitted by least squares to the equilibrium's mean move
+  scores 0.154 / 0.146 (0.094 / 0.049 on a 121² grid), six times closer than the learner.
+  Nor determinism: the equilibrium's modal pure policy (:func:`modal_policy_exploitability`)
+  scores 0.090 / 0.147.
+* *The grid's reading, a quarter of it.* Read on finer grids (61², 121²) the learned policy
+  scores 0.767 / 0.735 (η = 2) and 0.289 / 0.265 (η = 0) against 0.981 / 0.379 on the game's
+  31² grid, whose rounding reads moves below 0.067 as standing still; tracing goes to 0.483 /
+  0.006. The ranking does not change.
+* *The last iterate, a third of it.* Mixing the mean policies of the second half's 12
+  window ends, as fictitious play averages, gives 0.704 / 0.239: still above tracing.
+* *The update itself.* Started from the fitted actor, with the critic first trained for 300
+  episodes while the actor stood still (0.154 / 0.146 throughout), one window of learning takes
+  it to 1.92 / 0.38, and it then wanders at 0.43–1.75 / 0.24–0.86 like a learner started
+  from scratch. The actor-critic step (the critic's values and GAE advantages from one
+  episode of N = 200 agents, at the reproduction's step sizes) moves the policy away from the
+  equilibrium faster than it returns: this, not the network or the measurement, is what
+  limits the learner.
 
 Every claim is a pure function of the :class:`SupplySummary`; fed the summaries of players that
 do not learn (standing still, moving at random, or all heading for the top of the arc), or the
