@@ -101,9 +101,8 @@ population meets the path only at step 18 and returns 1.06 against tracing's 1.5
 at step 9 with 1.69 (at 0.08 after 300 episodes: 0.58 against tracing's 0.94). In the full
 run with 800 episodes η = 2 held (1.79 against 1.55) but η = 0 stayed 0.166 from the path
 and η = 2's exploitability fell only to 50.2 % of the untrained learner's; hence 1200. The
-margin over tracing is narrow (full run: 1.557 against 1.551; grid equilibrium 1.64).
-Untested: other seeds; an action-value critic, so that the known movement cost leaves the
-policy gradient's noise.
+full run (MJM's 5 starts × 6 runs) is on the reproduction's page: no claim holds on every
+run (26/30, 22/30, 0/30).
 
 **Simple rules and seeds.** Tracing and standing still are played in the learner's
 evaluation episodes and scored on the grid game too (``exploitability_trace``, ``_still``);
