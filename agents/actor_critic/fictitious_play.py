@@ -115,7 +115,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
-from typing import Any, cast
+from typing import Any, TypeVar, cast
 
 import numpy as np
 import torch as th
@@ -148,6 +148,7 @@ from populace.envs.validation import check_int
 
 BATCH_PARTS = 6  # z, unclipped actions, rewards, z', 1 − terminated, the statistic seen
 STREAM = 0xAC0F  # spawn key of the learner's generator (see __init__)
+Mean = TypeVar("Mean", np.ndarray, th.Tensor)  # the actor's mean as numbers or as a tensor
 
 __all__ = ["ACTORS", "ADVANTAGES", "CRITICS", "DEFAULT_STD", "INPUTS", "OPTIMIZERS",
            "ActorCriticConfig", "ActorCriticFictitiousPlay", "generalized_advantages",
@@ -531,26 +532,25 @@ class ActorCriticFictitiousPlay(Learner):
         mixture's Σ_j w_j μ_j). With no observed statistic (empty beliefs) any number of rows
         may be asked for: the action then depends on the observation alone (a game scores it
         at its own points)."""
-        obs = self._observations("observations", observations, any_rows=self.field_size == 0)
-        belief = self.belief
-        if belief is None or self.field_size == 0:
-            self.belief = obs[:, self.state_size:].copy()
-        try:
-            return self.actor.mean(self._inputs(obs), self.center)
-        finally:
-            self.belief = belief
+        return self._mean_at(observations, self.actor.mean)
 
     def mean_tensor(self, observations: ArrayLike) -> th.Tensor:
         """:meth:`mean_action` as a tensor with its gradient, to fit a Gaussian actor to given
         moves by supervised learning (a mixture's mean is no single network output)."""
         if not isinstance(self.actor, GaussianActor):
             raise TypeError(f"mean_tensor needs a Gaussian actor, not {type(self.actor).__name__}")
+        return self._mean_at(observations, self.actor._mean_tensor)
+
+    def _mean_at(self, observations: ArrayLike,
+                 mean: Callable[[np.ndarray, np.ndarray], Mean]) -> Mean:
+        """``mean(z, center)`` for ``observations``, each agent's belief its own observed
+        statistic when there is none yet (or no statistic at all)."""
         obs = self._observations("observations", observations, any_rows=self.field_size == 0)
         belief = self.belief
         if belief is None or self.field_size == 0:
             self.belief = obs[:, self.state_size:].copy()
         try:
-            return self.actor._mean_tensor(self._inputs(obs), self.center)
+            return mean(self._inputs(obs), self.center)
         finally:
             self.belief = belief
 
