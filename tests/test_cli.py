@@ -126,7 +126,8 @@ def test_bad_arguments_exit_2_with_a_clear_message(args, message, capsys, tmp_pa
 # Claims we measure but do not reproduce yet, with why; strict, so a fix must remove the mark.
 NOT_REPRODUCED: dict[str, str] = {
     "mguni-supply": "tracing the path, untrained, is closer to the grid equilibrium than ac_fp "
-                    "for both η (exploitability 0.536 vs 1.157 at η = 2); see the README",
+                    "for both η (exploitability 0.536 vs 1.157 at η = 2); see "
+                    "docs/reproductions/mguni-supply.md",
 }
 
 
